@@ -1,0 +1,1 @@
+"""The `r2cnn` command line: one module per subcommand."""

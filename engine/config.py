@@ -1,0 +1,66 @@
+"""Frozen configuration shared by training, export, the runtimes and the pipeline."""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+
+# The paper's six anchor scales (R2-CNN, stride 8); our reading: side = scale x 4 px at 2 m.
+PAPER_ANCHOR_SCALES = (1.0, 2.0, 4.0, 10.0, 16.0, 30.0)
+PAPER_ANCHOR_BASE_PX = 4.0
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """What a trained model needs to be used correctly; travels inside the ONNX file."""
+
+    gsd_m: float = 2.0
+    patch_size: int = 640
+    overlap: float = 0.2
+    in_channels: int = 3
+    mean: tuple[float, float, float] = (110.0, 110.0, 110.0)
+    std: tuple[float, float, float] = (50.0, 50.0, 50.0)
+    anchor_stride: int = 8
+    anchor_sizes_px: tuple[float, ...] = tuple(s * PAPER_ANCHOR_BASE_PX for s in PAPER_ANCHOR_SCALES)
+    psroi_k: int = 7
+    psroi_samples: int = 2
+    rpn_pre_nms_top_n: int = 1000
+    rpn_post_nms_top_n: int = 300
+    rpn_nms_iou: float = 0.7
+    det_nms_iou: float = 0.3
+    score_threshold: float = 0.5
+    gate_threshold: float = 0.5
+    class_names: tuple[str, ...] = ("aircraft",)
+
+    def to_json(self) -> str:
+        """Serialise for the ONNX metadata and checkpoints."""
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "ModelConfig":
+        """Parse, ignoring unknown keys so newer files still load; lists become tuples."""
+        raw = json.loads(text)
+        names = {f.name for f in dataclasses.fields(cls)}
+        kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items() if k in names}
+        return cls(**kwargs)
+
+
+@dataclass(frozen=True)
+class DetectConfig:
+    """One whole-scene run: which model, how to tile, what to keep."""
+
+    model_path: str | None = None  # None: the bundled model
+    backend: str = "onnx"  # onnx | torch
+    device: str = "auto"  # auto | cpu | cuda
+    score_threshold: float | None = None  # None: the model's recommended one
+    gate_threshold: float | None = None  # None: the model's recommended one
+    use_gate: bool = True
+    tile_size: int | None = None  # None: the model's patch size
+    overlap: float | None = None  # None: the model's overlap
+    batch_size: int = 4
+    bands: tuple[int, ...] | None = None  # 1-based raster band indices; None: auto
+    gsd_m: float | None = None  # override / supply the ground resolution
+    stretch: str = "percentile"  # percentile | divide4 (10-bit data) | none
+    merge_ios: float = 0.5  # cross-patch merge: intersection over the smaller box
+    extent_raster_px: tuple[int, int, int, int] | None = None  # (col0, row0, col1, row1)
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
