@@ -62,5 +62,5 @@ class DetectConfig:
     gsd_m: float | None = None  # override / supply the ground resolution
     stretch: str = "percentile"  # percentile | divide4 (10-bit data) | none
     merge_ios: float = 0.5  # cross-patch merge: intersection over the smaller box
-    extent_raster_px: tuple[int, int, int, int] | None = None  # (col0, row0, col1, row1)
+    extent_map: tuple[float, float, float, float] | None = None  # (xmin, ymin, xmax, ymax) in the raster CRS
     extra: dict = field(default_factory=dict, compare=False, hash=False)

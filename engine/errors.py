@@ -1,0 +1,21 @@
+"""Exception types the CLI and the plugin turn into one clear message."""
+
+
+class R2cnnError(Exception):
+    """Base of every expected, user-facing failure."""
+
+
+class RasterInputError(R2cnnError):
+    """The input raster is missing, unreadable, or of an unsupported kind."""
+
+
+class ModelError(R2cnnError):
+    """The model file is missing, invalid, or not an ONNX model we trust."""
+
+
+class OutputError(R2cnnError):
+    """The output exists (without overwrite) or cannot be written."""
+
+
+class DetectionCancelled(R2cnnError):
+    """should_stop() said stop; nothing was written."""

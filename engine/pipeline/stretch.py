@@ -1,0 +1,50 @@
+"""Radiometry: bring any raster dtype to the 8-bit range the network was trained on."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Stretch:
+    """One linear mapping per band from raw values to 0..255, shared by every patch of a scene."""
+
+    low: tuple[float, ...]
+    high: tuple[float, ...]
+
+    def apply(self, raw: np.ndarray) -> np.ndarray:
+        """Map (bands, H, W) raw values to uint8 with this scene-wide stretch."""
+        low = np.asarray(self.low, dtype=np.float32).reshape(-1, 1, 1)
+        high = np.asarray(self.high, dtype=np.float32).reshape(-1, 1, 1)
+        scaled = (raw.astype(np.float32) - low) * (255.0 / np.maximum(high - low, 1e-6))
+        return np.clip(scaled, 0.0, 255.0).round().astype(np.uint8)
+
+
+def identity_stretch(bands: int) -> Stretch:
+    """uint8 data is used as is."""
+    return Stretch(low=(0.0,) * bands, high=(255.0,) * bands)
+
+
+def divide4_stretch(bands: int) -> Stretch:
+    """The paper's fixed mapping for 10-bit data: value / 4."""
+    return Stretch(low=(0.0,) * bands, high=(1020.0,) * bands)
+
+
+def percentile_stretch(
+    sample: np.ndarray, valid: np.ndarray | None = None, low_pct: float = 0.5, high_pct: float = 99.5
+) -> Stretch:
+    """Per-band percentiles of a decimated sample (bands, h, w), ignoring nodata, so all patches agree."""
+    lows, highs = [], []
+    for band_index in range(sample.shape[0]):
+        band = sample[band_index]
+        values = band[valid] if valid is not None else band.ravel()
+        values = values[np.isfinite(values)] if values.dtype.kind == "f" else values
+        if values.size == 0:
+            lows.append(0.0)
+            highs.append(1.0)
+            continue
+        low, high = np.percentile(values, [low_pct, high_pct])
+        lows.append(float(low))
+        highs.append(float(high) if high > low else float(low) + 1.0)
+    return Stretch(low=tuple(lows), high=tuple(highs))
