@@ -13,6 +13,7 @@ SUBCOMMAND_MODULES = (
     "engine.cli.anchors_cmd",
     "engine.cli.export_cmd",
     "engine.cli.generate_cmd",
+    "engine.cli.demo_cmd",
 )
 
 

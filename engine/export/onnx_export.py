@@ -1,0 +1,50 @@
+"""Export the inference graph to ONNX (standard ops only) with the model's configuration embedded."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import warnings
+
+import onnx
+import torch
+
+from engine.config import ModelConfig
+from engine.network.r2cnn import R2CNN
+
+ONNX_OPSET = 17
+CONFIG_KEY = "r2cnn_config"
+INPUT_NAMES = ["images", "gate_threshold"]
+OUTPUT_NAMES = ["gate_scores", "passed_index", "boxes_patch_px", "box_scores"]
+
+
+def export_onnx(model: R2CNN, path: str, config: ModelConfig, metadata: dict | None = None) -> None:
+    """Trace the eval-mode graph at the model's patch size (dynamic batch) and write it atomically."""
+    model = model.eval().cpu()
+    size = config.patch_size
+    example = (torch.zeros(2, config.in_channels, size, size), torch.tensor(0.5))
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(suffix=".onnx", dir=folder)
+    os.close(fd)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                model, example, tmp, input_names=INPUT_NAMES, output_names=OUTPUT_NAMES,
+                dynamic_axes={"images": {0: "batch"}, "gate_scores": {0: "batch"},
+                              "passed_index": {0: "passed"}, "boxes_patch_px": {0: "passed"},
+                              "box_scores": {0: "passed"}},
+                opset_version=ONNX_OPSET, dynamo=False,
+            )
+        proto = onnx.load(tmp)
+        entries = {CONFIG_KEY: config.to_json(), **{k: v if isinstance(v, str) else json.dumps(v) for k, v in (metadata or {}).items()}}
+        del proto.metadata_props[:]
+        for key, value in entries.items():
+            proto.metadata_props.add(key=key, value=value)
+        proto.producer_name = "r2cnn"
+        onnx.checker.check_model(proto)
+        onnx.save(proto, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

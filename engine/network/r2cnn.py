@@ -1,0 +1,89 @@
+"""R2-CNN (paper Fig. 2): Tiny-Net + global attention -> patch gate; gated patches -> RPN + R-FCN."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from engine.anchors.anchor_grid import anchor_grid_patch_px
+from engine.config import ModelConfig
+from engine.network.global_attention import GlobalAttention
+from engine.network.patch_classifier import PatchClassifier
+from engine.network.rfcn_head import RfcnHead
+from engine.network.rpn import RpnHead, select_proposals
+from engine.network.tinynet import TinyNet
+from engine.network.zoom import ZoomOutZoomIn
+from engine.ops.boxes import RFCN_WEIGHTS, clip_boxes, decode_boxes
+
+DETECTOR_CHANNELS = 96
+
+
+@dataclass
+class SharedFeatures:
+    """What the trunk computes once per patch and both branches read."""
+
+    gate_logits: torch.Tensor  # (N, 2)
+    stride8: torch.Tensor  # (N, 48, H/8, W/8)
+    stride16: torch.Tensor  # (N, 72, H/16, W/16), after global attention
+
+
+class R2CNN(nn.Module):
+    """The unified network; forward() is the exported inference graph (see docs/ARCHITECTURE.md)."""
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+        self.register_buffer("mean", torch.tensor(config.mean, dtype=torch.float32).view(1, -1, 1, 1))
+        self.register_buffer("std", torch.tensor(config.std, dtype=torch.float32).view(1, -1, 1, 1))
+        self.tiny_net = TinyNet(config.in_channels)
+        self.attention = GlobalAttention(TinyNet.STRIDE16_CHANNELS)
+        self.classifier = PatchClassifier(TinyNet.STRIDE16_CHANNELS)
+        self.zoom = ZoomOutZoomIn(TinyNet.STRIDE8_CHANNELS, TinyNet.STRIDE16_CHANNELS, DETECTOR_CHANNELS)
+        self.rpn = RpnHead(DETECTOR_CHANNELS, len(config.anchor_sizes_px))
+        self.rfcn = RfcnHead(DETECTOR_CHANNELS, config.anchor_stride, config.psroi_k, config.psroi_samples)
+
+    def shared_features(self, images: torch.Tensor) -> SharedFeatures:
+        """Normalise 0..255 input, run Tiny-Net and the attention block, score the patch."""
+        # contiguous: channels-last input (a permuted numpy array) corrupts memory in conv backward (torch 2.13 CPU)
+        stride8, stride16 = self.tiny_net((images.contiguous() - self.mean) / self.std)
+        stride16 = self.attention(stride16)
+        return SharedFeatures(self.classifier(stride16), stride8, stride16)
+
+    def anchors(self, detector_features: torch.Tensor) -> torch.Tensor:
+        """Anchors for this feature map size, in patch px."""
+        h, w = detector_features.shape[-2:]
+        return anchor_grid_patch_px(h, w, self.config.anchor_stride, self.config.anchor_sizes_px, detector_features.device)
+
+    def propose(self, detector_features: torch.Tensor, patch_hw: tuple[int, int]):
+        """RPN outputs and the selected proposals (rois, objectness) for the R-FCN head."""
+        logits, deltas = self.rpn(detector_features)
+        anchors = self.anchors(detector_features)
+        with torch.no_grad():
+            rois, roi_scores = select_proposals(
+                logits.detach(), deltas.detach(), anchors, patch_hw,
+                self.config.rpn_pre_nms_top_n, self.config.rpn_post_nms_top_n, self.config.rpn_nms_iou,
+            )
+        return logits, deltas, anchors, rois, roi_scores
+
+    def forward(self, images: torch.Tensor, gate_threshold: torch.Tensor):
+        """Inference graph: gate every patch, detect only in those that pass."""
+        patch_hw = (images.shape[-2], images.shape[-1])
+        shared = self.shared_features(images)
+        gate_scores = shared.gate_logits.softmax(dim=1)[:, 1]
+        passed_index = torch.nonzero(gate_scores >= gate_threshold).reshape(-1)
+        detector_features = self.zoom(shared.stride8[passed_index], shared.stride16[passed_index])
+        _, _, _, rois, roi_scores = self.propose(detector_features, patch_hw)
+        cls_logits, box_deltas = self.rfcn(detector_features, rois)
+        boxes = clip_boxes(decode_boxes(rois, box_deltas, RFCN_WEIGHTS), patch_hw[0], patch_hw[1])
+        box_scores = cls_logits.softmax(dim=-1)[..., 1] * (roi_scores > 0).to(cls_logits.dtype)
+        return gate_scores, passed_index, boxes, box_scores
+
+
+def build_detector(config: ModelConfig | None = None) -> R2CNN:
+    """A fresh network with the paper's N(0, 0.01) init for the heads (trained from scratch)."""
+    model = R2CNN(config or ModelConfig())
+    for head in (model.rpn.objectness, model.rpn.deltas, model.rfcn.cls_maps, model.rfcn.box_maps, model.classifier.logits):
+        nn.init.normal_(head.weight, std=0.01)
+        nn.init.zeros_(head.bias)
+    return model

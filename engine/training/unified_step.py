@@ -1,0 +1,55 @@
+"""One forward pass of the unified loss (Eq. 1): gate always, detector only on patches with aircraft."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from engine.network.r2cnn import R2CNN
+from engine.ops.boxes import RFCN_WEIGHTS, RPN_WEIGHTS, encode_boxes
+from engine.training.losses import gate_loss, rfcn_loss, rpn_loss
+from engine.training.patch_sampler import Batch
+from engine.training.targets import MatchThresholds, match_anchors, match_rois, sample_labels
+
+
+@dataclass(frozen=True)
+class LossConfig:
+    """mu and lambda of Eq. 1 (both 1 in the paper), sampling sizes, and JOL on/off."""
+
+    use_jol: bool = True
+    mu: float = 1.0
+    loc_weight: float = 1.0
+    rpn_samples_per_patch: int = 256
+    rpn_positive_fraction: float = 0.5
+    ohem_rois_per_patch: int = 128
+    thresholds: MatchThresholds = MatchThresholds()
+
+
+def unified_loss(model: R2CNN, batch: Batch, config: LossConfig) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Total loss and its parts; per-patch gate losses are returned for hard negative mining."""
+    shared = model.shared_features(batch.images)
+    per_patch_gate = torch.nn.functional.cross_entropy(
+        shared.gate_logits, batch.patch_positive.long(), reduction="none"
+    )
+    parts = {"gate": gate_loss(shared.gate_logits, batch.patch_positive), "gate_per_patch": per_patch_gate.detach()}
+    total = parts["gate"]
+    positive = torch.nonzero(batch.patch_positive).flatten()
+    if positive.numel() == 0:
+        return total, parts
+    gt_boxes, gt_valid = batch.gt_boxes[positive], batch.gt_valid[positive]
+    features = model.zoom(shared.stride8[positive], shared.stride16[positive])
+    patch_hw = tuple(batch.images.shape[-2:])
+    logits, deltas, anchors, rois, _ = model.propose(features, patch_hw)
+
+    labels, matched = match_anchors(anchors, gt_boxes, gt_valid, config.thresholds)
+    labels = sample_labels(labels, config.rpn_samples_per_patch, config.rpn_positive_fraction)
+    parts["rpn"] = rpn_loss(logits, deltas, labels, encode_boxes(anchors.expand_as(matched), matched, RPN_WEIGHTS))
+
+    rois = torch.cat((rois, gt_boxes), dim=1)  # ground truth joins the proposals, as in Faster R-CNN
+    roi_labels, roi_matched = match_rois(rois, gt_boxes, gt_valid, config.thresholds)
+    cls_logits, box_deltas = model.rfcn(features, rois)
+    parts["rfcn"] = rfcn_loss(
+        cls_logits, box_deltas, rois, roi_labels, roi_matched,
+        encode_boxes(rois, roi_matched, RFCN_WEIGHTS), config.use_jol, config.ohem_rois_per_patch, config.loc_weight,
+    )
+    return total + config.mu * (parts["rpn"] + parts["rfcn"]), parts
