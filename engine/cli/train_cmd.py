@@ -15,6 +15,7 @@ def register(subparsers) -> None:
     p.add_argument("--loss", choices=("unified", "jol"), default="jol", help="unified loss (Eq. 1) or with JOL weights")
     p.add_argument("--steps", type=int, default=3000)
     p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--time-budget-min", type=float, default=None, help="end the schedule after this wall time")
     p.add_argument("--crop", type=int, default=320, help="training crop in px (multiple of 64)")
     p.add_argument("--positives", type=int, default=2, help="positive crops per batch (negatives: 3x)")
     p.add_argument("--synthetic", type=int, default=48, help="generated scenes mixed into training")
@@ -65,7 +66,8 @@ def run(args) -> int:
     print(f"{len(images)} training images ({args.synthetic} generated), {len(boxes)} aircraft; anchors {sizes} px")
     model_config = dataclasses.replace(ModelConfig(), gsd_m=args.gsd, anchor_sizes_px=sizes)
     config = TrainConfig(
-        out_dir=args.out, steps=args.steps, lr=args.lr, seed=args.seed, threads=args.threads,
+        out_dir=args.out, steps=args.steps, lr=args.lr,
+        time_budget_s=None if args.time_budget_min is None else 60 * args.time_budget_min, seed=args.seed, threads=args.threads,
         loss=LossConfig(use_jol=args.loss == "jol"),
         sampler=SamplerConfig(crop_px=args.crop, positives_per_batch=args.positives, negatives_per_batch=3 * args.positives),
         model=model_config,

@@ -48,3 +48,27 @@ def percentile_stretch(
         lows.append(float(low))
         highs.append(float(high) if high > low else float(low) + 1.0)
     return Stretch(low=tuple(lows), high=tuple(highs))
+
+
+def lookup_table(stretch: Stretch, dtype: str) -> np.ndarray | None:
+    """(bands, 2**bits) uint8 table for 8/16-bit integer data, indexed by the values' unsigned bit pattern.
+
+    One gather per pixel instead of float arithmetic: the same result as Stretch.apply, several times faster.
+    None for 32-bit and float data (apply() handles those).
+    """
+    kind = np.dtype(dtype)
+    if kind.kind not in "ui" or kind.itemsize > 2:
+        return None
+    unsigned = np.dtype(f"u{kind.itemsize}")
+    values = np.arange(2 ** (8 * kind.itemsize), dtype=np.int64).astype(unsigned).view(kind)
+    per_band = [Stretch(low=(low,), high=(high,)) for low, high in zip(stretch.low, stretch.high, strict=True)]
+    return np.stack([band.apply(values[None, None, :])[0, 0] for band in per_band])
+
+
+def apply_lookup_table(table: np.ndarray, raw: np.ndarray) -> np.ndarray:
+    """Map (bands, H, W) raw 8/16-bit integers through a lookup_table()."""
+    unsigned = raw.view(np.dtype(f"u{raw.dtype.itemsize}"))
+    out = np.empty(raw.shape, dtype=np.uint8)
+    for band in range(raw.shape[0]):
+        np.take(table[band], unsigned[band], out=out[band])
+    return out

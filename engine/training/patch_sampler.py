@@ -111,11 +111,17 @@ class PatchSampler:
             h, w = item.image.shape[:2]
             x = int(self.rng.integers(-region // 4, max(w - 3 * region // 4, 1)))
             y = int(self.rng.integers(-region // 4, max(h - 3 * region // 4, 1)))
+            if self._touches_aircraft(item.boxes_px, x, y, region):
+                continue
             key = (index, x, y, region, int(self.rng.integers(1 << 30)))
-            sample = self._render(*key)
-            if not sample[2]:
-                return sample, key
+            return self._render(*key), key
         return None, None
+
+    @staticmethod
+    def _touches_aircraft(boxes_px: np.ndarray, x: int, y: int, region: int) -> bool:
+        """Cheap test before rendering: does any box overlap the window?"""
+        b = boxes_px.reshape(-1, 4)
+        return bool(((b[:, 2] > x) & (b[:, 0] < x + region) & (b[:, 3] > y) & (b[:, 1] < y + region)).any())
 
     def _render(self, index: int, x: int, y: int, region: int, aug_seed: int):
         """Crop, resize, augment; returns (image, gt boxes, touches_any_aircraft)."""

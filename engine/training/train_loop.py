@@ -28,15 +28,24 @@ class TrainConfig:
     seed: int = 0
     threads: int = 2
     checkpoint_every: int = 100
+    time_budget_s: float | None = None  # the schedule ends at whichever comes first: steps or this budget
     loss: LossConfig = LossConfig()
     sampler: SamplerConfig = SamplerConfig()
     model: ModelConfig = field(default_factory=ModelConfig)
 
 
-def _save(path: str, model: R2CNN, optimizer, scheduler, step: int, config: TrainConfig, history: list) -> None:
+def one_cycle_lr(progress: float, max_lr: float, warmup: float = 0.05) -> float:
+    """One-cycle: linear warm-up from max_lr/25, then cosine down to max_lr/1e4, over progress 0..1."""
+    if progress < warmup:
+        return max_lr * (0.04 + 0.96 * progress / warmup)
+    cosine = 0.5 * (1 + math.cos(math.pi * min(1.0, (progress - warmup) / (1 - warmup))))
+    return max_lr * (1e-4 + (1 - 1e-4) * cosine)
+
+
+def _save(path: str, model: R2CNN, optimizer, step: int, elapsed_s: float, config: TrainConfig, history: list) -> None:
     """Atomic checkpoint: tensors and plain values only, so resume can load with weights_only=True."""
     state = {
-        "model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+        "model": model.state_dict(), "optimizer": optimizer.state_dict(), "elapsed_s": elapsed_s,
         "step": step, "model_config": config.model.to_json(), "history": json.dumps(history),
     }
     tmp = path + ".tmp"
@@ -52,8 +61,11 @@ def load_checkpoint_model(path: str) -> R2CNN:
     return model.eval()
 
 
-def train(config: TrainConfig, images: list[TrainingImage], log=print) -> R2CNN:
-    """Train (or resume) and return the model in eval mode; checkpoints land in config.out_dir."""
+def train(config: TrainConfig, images: list[TrainingImage], log=print, should_stop=None) -> R2CNN:
+    """Train (or resume) and return the model in eval mode; checkpoints land in config.out_dir.
+
+    should_stop() is polled between steps: a stopped run saves a checkpoint and can be resumed.
+    """
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
     os.makedirs(config.out_dir, exist_ok=True)
@@ -61,37 +73,51 @@ def train(config: TrainConfig, images: list[TrainingImage], log=print) -> R2CNN:
         json.dump(asdict(config), handle, indent=1, default=str)
     model = build_detector(config.model).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, total_steps=config.steps, pct_start=0.1)
     checkpoint = os.path.join(config.out_dir, CHECKPOINT_NAME)
-    start, history = 0, []
+    start, history, elapsed_before = 0, [], 0.0
     if os.path.exists(checkpoint):
         state = torch.load(checkpoint, map_location="cpu", weights_only=True)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
         start, history = int(state["step"]), json.loads(state["history"])
+        elapsed_before = float(state["elapsed_s"])
         log(f"resumed from step {start}")
     sampler = PatchSampler(images, config.sampler, seed=config.seed + start)
     began, smoothed = time.time(), None
-    for step in range(start, config.steps):
+
+    def progress(step: int) -> float:
+        by_steps = step / config.steps
+        if config.time_budget_s is None:
+            return by_steps
+        return max(by_steps, (elapsed_before + time.time() - began) / config.time_budget_s)
+
+    step = start
+    while progress(step) < 1.0:
+        lr = one_cycle_lr(progress(step), config.lr)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
         batch = sampler.next_batch()
         loss, parts = unified_loss(model, batch, config.loss)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
         optimizer.step()
-        scheduler.step()
         sampler.report_negative_losses(batch.negative_keys, parts["gate_per_patch"].tolist())
-        value = float(loss)
+        value = float(loss.detach())
         smoothed = value if smoothed is None or not math.isfinite(smoothed) else 0.95 * smoothed + 0.05 * value
-        done = step + 1
-        if done % 10 == 0 or done == config.steps:
-            rate = (time.time() - began) / (done - start)
-            eta = rate * (config.steps - done)
+        step += 1
+        finished = progress(step) >= 1.0
+        if step % 10 == 0 or finished:
+            rate = (time.time() - began) / (step - start)
+            eta = rate * step * (1 - progress(step)) / max(progress(step), 1e-9)
             detail = " ".join(f"{k}={float(v):.3f}" for k, v in parts.items() if v.dim() == 0)
-            log(f"step {done}/{config.steps} loss={smoothed:.4f} ({detail}) lr={scheduler.get_last_lr()[0]:.2e} "
+            log(f"step {step} ({100 * progress(step):.0f}%) loss={smoothed:.4f} ({detail}) lr={lr:.2e} "
                 f"{rate:.2f}s/step eta {eta / 60:.1f} min")
-            history.append({"step": done, "loss": smoothed})
-        if done % config.checkpoint_every == 0 or done == config.steps:
-            _save(checkpoint, model, optimizer, scheduler, done, config, history)
+            history.append({"step": step, "loss": smoothed})
+        stopping = should_stop is not None and should_stop()
+        if step % config.checkpoint_every == 0 or finished or stopping:
+            _save(checkpoint, model, optimizer, step, elapsed_before + time.time() - began, config, history)
+        if stopping:
+            log(f"stopped at step {step}; resume with the same --out")
+            break
     return model.eval()

@@ -1,0 +1,1 @@
+"""Labelled data readers (the Airbus Aircraft sample) and the fixed validation split."""

@@ -1,0 +1,82 @@
+"""The evaluation report: one frozen record, printed as a table (to_text) or saved as JSON (to_dict)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+from engine.evaluation.coco_eval import CocoMetrics
+from engine.evaluation.metrics import DetectionMetrics, GateMetrics
+
+
+@dataclass(frozen=True)
+class EvaluationReport:
+    """Everything measured in one evaluation run."""
+
+    n_images: int
+    n_patches: int
+    n_patches_passed: int  # patches that produced detections or passed the gate threshold used
+    patch_size: int
+    gate_threshold_used: float  # what the detector got (-1: no gate)
+    detection: DetectionMetrics
+    gate: GateMetrics
+    coco: CocoMetrics | None
+    seconds: float
+    device: str = "?"
+
+    def to_dict(self) -> dict:
+        """JSON-ready: nested plain values, nan as None."""
+        return _clean(dataclasses.asdict(self))
+
+    def to_text(self) -> str:
+        """A readable summary with the paper's threshold table and the AI-TOD size bins."""
+        det, gate = self.detection, self.gate
+        gate_used = "off (every patch)" if self.gate_threshold_used < 0 else f"{self.gate_threshold_used:.2f}"
+        lines = [
+            f"{self.n_images} images, {self.n_patches} patches of {self.patch_size} px, {det.n_gt} aircraft; "
+            f"gate {gate_used}; {self.device}; {self.seconds:.1f} s",
+            f"VOC AP50 (IoU {det.iou_threshold:g}, scores >= {det.min_score:g}): {_num(det.ap50)}   "
+            f"max recall: {_num(det.max_recall)}   detections: {det.n_detections}",
+            "",
+            f"{'score':>6} {'TP':>6} {'FP':>6} {'FN':>6} {'recall':>8} {'precision':>10}",
+        ]
+        for row in det.rows:
+            lines.append(
+                f"{row.score_threshold:>6.2f} {row.tp:>6d} {row.fp:>6d} {row.fn:>6d} "
+                f"{_num(row.recall):>8} {_num(row.precision):>10}"
+            )
+        lines += [
+            "",
+            f"gate at {gate.threshold:.2f}: recall {_num(gate.recall)}, precision {_num(gate.precision)} "
+            f"(TP {gate.tp}, FP {gate.fp}, FN {gate.fn}, TN {gate.tn} of {gate.n_patches} patches, "
+            f"{gate.positives} with aircraft); aircraft in passed patches {_num(gate.aircraft_recall)}",
+        ]
+        if self.coco is not None:
+            lines += [
+                "",
+                f"COCO (pycocotools, AI-TOD size bins, maxDets {self.coco.max_dets}):",
+                f"{'bin':<10} {'gt':>6} {'AP':>7} {'AP50':>7}",
+            ]
+            for label, ap in self.coco.ap.items():
+                lines.append(
+                    f"{label:<10} {self.coco.gt_counts[label]:>6d} {_num(ap, 3):>7} "
+                    f"{_num(self.coco.ap50[label], 3):>7}"
+                )
+        return "\n".join(lines)
+
+
+def _num(value: float, digits: int = 4) -> str:
+    """Fixed digits, '-' for undefined."""
+    return "-" if value is None or math.isnan(value) else f"{value:.{digits}f}"
+
+
+def _clean(value):
+    """Recursively replace nan by None (JSON has no nan) and tuples by lists."""
+    if isinstance(value, dict):
+        return {key: _clean(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(item) for item in value]
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value

@@ -1,0 +1,80 @@
+"""Per-patch boxes -> raster pixels, and one box per aircraft across overlapping patches."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def patch_to_raster_px(
+    boxes_patch_px: np.ndarray, origin_model_px: tuple[int, int], scale_xy: tuple[float, float]
+) -> np.ndarray:
+    """Shift by the patch origin (model px), then scale to raster px (raster px per model px)."""
+    boxes = np.asarray(boxes_patch_px, dtype=np.float64).reshape(-1, 4)
+    ox, oy = origin_model_px
+    sx, sy = scale_xy
+    offset = np.array([ox, oy, ox, oy], dtype=np.float64)
+    scale = np.array([sx, sy, sx, sy], dtype=np.float64)
+    return (boxes + offset) * scale
+
+
+def clip_to_region(
+    boxes_raster_px: np.ndarray, region_px: tuple[float, float, float, float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Clip boxes to (x0, y0, x1, y1) (padding past the raster is not ground); return clipped, keep-mask."""
+    boxes = np.asarray(boxes_raster_px, dtype=np.float64).reshape(-1, 4).copy()
+    x0, y0, x1, y1 = region_px
+    boxes[:, [0, 2]] = np.clip(boxes[:, [0, 2]], x0, x1)
+    boxes[:, [1, 3]] = np.clip(boxes[:, [1, 3]], y0, y1)
+    keep = (boxes[:, 2] - boxes[:, 0] > 0.5) & (boxes[:, 3] - boxes[:, 1] > 0.5)
+    return boxes, keep
+
+
+def intersection_over_smaller(box: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """IoS of one box against many: a cut half has low IoU but IoS near 1 with the whole aircraft."""
+    ix = np.clip(np.minimum(box[2], others[:, 2]) - np.maximum(box[0], others[:, 0]), 0.0, None)
+    iy = np.clip(np.minimum(box[3], others[:, 3]) - np.maximum(box[1], others[:, 1]), 0.0, None)
+    inter = ix * iy
+    area_box = max((box[2] - box[0]) * (box[3] - box[1]), 0.0)
+    area_others = np.clip(others[:, 2] - others[:, 0], 0, None) * np.clip(
+        others[:, 3] - others[:, 1], 0, None
+    )
+    return inter / np.maximum(np.minimum(area_box, area_others), 1e-9)
+
+
+def merge_boxes(
+    boxes_raster_px: np.ndarray, scores: np.ndarray, ios_threshold: float = 0.5
+) -> tuple[np.ndarray, np.ndarray]:
+    """Greedy merge by IoS (SAHI's GREEDYNMM): returns (merged boxes, index of each cluster's best box).
+
+    Clusters form around the highest-scored remaining box; the merged box is the union of the cluster
+    (so a border-cut half never shrinks the whole) and its score is the leader's, the highest.
+    """
+    boxes = np.asarray(boxes_raster_px, dtype=np.float64).reshape(-1, 4)
+    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    order = np.argsort(-scores, kind="stable")
+    merged: list[np.ndarray] = []
+    leaders: list[int] = []
+    # Sort once by x0 so each leader only compares against boxes whose x-range can overlap its own.
+    by_x0 = np.argsort(boxes[:, 0], kind="stable")
+    x0_sorted = boxes[by_x0, 0]
+    max_width = float(np.max(boxes[:, 2] - boxes[:, 0])) if len(boxes) else 0.0
+    alive = np.ones(len(boxes), dtype=bool)
+    for leader in order:
+        if not alive[leader]:
+            continue
+        box = boxes[leader]
+        lo = np.searchsorted(x0_sorted, box[0] - max_width, side="left")
+        hi = np.searchsorted(x0_sorted, box[2], side="right")
+        candidates = by_x0[lo:hi]
+        candidates = candidates[alive[candidates]]
+        members = candidates[intersection_over_smaller(box, boxes[candidates]) >= ios_threshold]
+        members = np.union1d(members, [leader])
+        alive[members] = False
+        cluster = boxes[members]
+        merged.append(
+            np.array([cluster[:, 0].min(), cluster[:, 1].min(), cluster[:, 2].max(), cluster[:, 3].max()])
+        )
+        leaders.append(int(leader))
+    if not merged:
+        return np.zeros((0, 4), dtype=np.float64), np.zeros((0,), dtype=np.int64)
+    return np.stack(merged), np.asarray(leaders, dtype=np.int64)

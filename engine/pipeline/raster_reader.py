@@ -1,0 +1,244 @@
+"""Reads a raster window by window at the model's gsd, 8-bit via one scene-wide stretch; never all at once."""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import rasterio
+from affine import Affine
+from rasterio.enums import MaskFlags, Resampling
+from rasterio.errors import NotGeoreferencedWarning, RasterioError, RasterioIOError
+from rasterio.windows import Window
+
+from engine.errors import RasterInputError
+from engine.pipeline import georef, stretch
+from engine.pipeline.raster_bands import check_dtype, check_stretch_mode, select_bands
+from engine.pipeline.tiling import scene_size_model_px
+
+# Ungeoreferenced rasters: QGIS draws them with a (1, -1) pixel size, so pixel-space polygons use it too.
+PIXEL_SPACE_TRANSFORM = Affine(1.0, 0.0, 0.0, 0.0, -1.0, 0.0)
+OVERVIEW_MAX_PX = 1024  # long side of the decimated read the scene-wide stretch is taken from
+# GDAL's block cache defaults to 5 % of RAM (6 GB on a 128 GB machine) and fills up over a whole scene;
+# a row-major pass only needs about two rows of blocks, so a fixed cap keeps memory flat at any size.
+GDAL_CACHE_BYTES = 256 * 1024 * 1024
+
+
+def bounded_gdal_cache(cache_bytes: int = GDAL_CACHE_BYTES) -> rasterio.Env:
+    """Context in which GDAL's (process-wide) block cache is capped; the previous size comes back after."""
+    return rasterio.Env(GDAL_CACHEMAX=int(cache_bytes))
+
+
+@dataclass(frozen=True)
+class Patch:
+    """One network input (3, P, P) uint8 and whether the network needs to see it."""
+
+    image_u8: np.ndarray  # may be a read-only view (grey broadcast to 3 channels)
+    valid_fraction: float  # share of the patch that is raster data (not nodata, not padding)
+    skip: bool  # all nodata, or a single value: nothing to detect
+
+
+class RasterScene:
+    """An open raster with its georeference, ground resolution, band choice and (lazy) scene-wide stretch."""
+
+    def __init__(
+        self,
+        path: str,
+        model_gsd_m: float,
+        bands: tuple[int, ...] | None = None,
+        gsd_m: float | None = None,
+        stretch_mode: str = "percentile",
+        fill_value: float = 0.0,
+    ):
+        self.path = path
+        self.notes: list[str] = []  # warnings for the user (pixel space, guessed bands)
+        self._dataset = _open(path)
+        try:
+            self._init(model_gsd_m, bands, gsd_m, stretch_mode, fill_value)
+        except Exception:
+            self._dataset.close()
+            raise
+
+    def _init(self, model_gsd_m, bands, gsd_m, stretch_mode, fill_value) -> None:
+        """Everything decided once per scene: bands, dtype, georeference, gsd, model-px size."""
+        ds = self._dataset
+        self.width_px, self.height_px = ds.width, ds.height
+        self.band_indexes, note = select_bands(self.path, ds.count, tuple(ds.colorinterp), bands)
+        if note:
+            self.notes.append(note)
+        self.dtype = check_dtype(self.path, tuple(ds.dtypes), self.band_indexes)
+        self.stretch_mode = check_stretch_mode(stretch_mode)
+        if gsd_m is not None and not (gsd_m > 0 and math.isfinite(gsd_m)):
+            raise RasterInputError(f"--gsd must be a positive number of metres, got {gsd_m}")
+        self._init_georeference(model_gsd_m, gsd_m)
+        self.model_gsd_m = float(model_gsd_m)
+        self.scale_xy = (self.model_gsd_m / self.gsd_xy_m[0], self.model_gsd_m / self.gsd_xy_m[1])
+        self.size_model_px = scene_size_model_px(self.width_px, self.height_px, *self.scale_xy)
+        self.fill_value = fill_value
+        self._nodata = [ds.nodatavals[b - 1] for b in self.band_indexes]
+        flags = [set(ds.mask_flag_enums[b - 1]) for b in self.band_indexes]
+        self._mask_kind = (
+            "none"
+            if all(f == {MaskFlags.all_valid} for f in flags)
+            else "nodata"
+            if all(MaskFlags.nodata in f for f in flags)
+            else "mask"
+        )
+        self._stretch: stretch.Stretch | None = None
+        self._lut: np.ndarray | None = None
+
+    def _init_georeference(self, model_gsd_m: float, gsd_m: float | None) -> None:
+        """CRS, transform and the ground size of a pixel: from the geotransform, or --gsd / the model's."""
+        ds = self._dataset
+        self.crs_wkt = ds.crs.to_wkt() if ds.crs else None
+        self.georeferenced = self.crs_wkt is not None and not ds.transform.is_identity
+        self.transform = ds.transform if not ds.transform.is_identity else PIXEL_SPACE_TRANSFORM
+        if not self.georeferenced:
+            self.crs_wkt = None
+            source = "--gsd" if gsd_m is not None else "the model's"
+            self.gsd_xy_m = (gsd_m or model_gsd_m,) * 2
+            self.notes.append(
+                f"{os.path.basename(self.path)} has no georeference: processed in pixel space "
+                f"(ground resolution {self.gsd_xy_m[0]:g} m from {source})"
+            )
+            return
+        if gsd_m is not None:
+            self.gsd_xy_m = (gsd_m, gsd_m)
+            return
+        if ds.crs.is_geographic:
+            centre_lat = (ds.transform * (ds.width / 2.0, ds.height / 2.0))[1]
+            self.gsd_xy_m = georef.pixel_size_m(ds.transform, True, 1.0, centre_lat)
+        else:
+            try:
+                units_to_m = float(ds.crs.linear_units_factor[1])
+            except Exception:  # exotic CRS: assume metres, and say so
+                units_to_m = 1.0
+                self.notes.append(f"{self.path}: CRS linear units unknown; assuming metres (see --gsd)")
+            self.gsd_xy_m = georef.pixel_size_m(ds.transform, False, units_to_m)
+
+    @property
+    def stretch(self) -> stretch.Stretch:
+        """One mapping to 8 bits for the whole scene (so all patches agree); computed on first use."""
+        if self._stretch is None:
+            bands = len(self.band_indexes)
+            if self.dtype == "uint8" or self.stretch_mode == "none":
+                self._stretch = stretch.identity_stretch(bands)
+            elif self.stretch_mode == "divide4":
+                self._stretch = stretch.divide4_stretch(bands)
+            else:
+                raw, valid = self.read_overview(OVERVIEW_MAX_PX)
+                self._stretch = stretch.percentile_stretch(raw, valid)
+        return self._stretch
+
+    def read_overview(self, max_px: int) -> tuple[np.ndarray, np.ndarray]:
+        """Decimated raw read (bands, h, w) of the whole scene and its valid mask: stretch and quicklook."""
+        factor = max(1.0, max(self.width_px, self.height_px) / max_px)
+        out_h = max(1, int(round(self.height_px / factor)))
+        out_w = max(1, int(round(self.width_px / factor)))
+        window = Window(0, 0, self.width_px, self.height_px)
+        return self._read(window, out_h, out_w, Resampling.nearest)
+
+    def thumbnail_u8(self, max_px: int) -> tuple[np.ndarray, tuple[float, float]]:
+        """(3, h, w) uint8 picture of the scene and its scale (raster px per thumbnail px, x and y)."""
+        raw, valid = self.read_overview(max_px)
+        image = np.broadcast_to(self.to_u8(raw), (3, *raw.shape[1:])).copy()
+        image[:, ~valid] = 0
+        return image, (self.width_px / raw.shape[2], self.height_px / raw.shape[1])
+
+    def read_patch(self, origin_model_px: tuple[int, int], size_px: int) -> Patch:
+        """The (3, P, P) uint8 patch at a model-px origin, resampled on read; padding and nodata get fill."""
+        sx, sy = self.scale_xy
+        col0, row0 = origin_model_px[0] * sx, origin_model_px[1] * sy
+        col1 = min((origin_model_px[0] + size_px) * sx, self.width_px)
+        row1 = min((origin_model_px[1] + size_px) * sy, self.height_px)
+        out_w = int(min(size_px, max(1, round((col1 - col0) / sx))))
+        out_h = int(min(size_px, max(1, round((row1 - row0) / sy))))
+        resampling = Resampling.average if min(sx, sy) > 1.0 else Resampling.bilinear
+        raw, valid = self._read(Window(col0, row0, col1 - col0, row1 - row0), out_h, out_w, resampling)
+        values = self.to_u8(raw)
+        fill = np.uint8(round(self.fill_value))
+        if valid.all():
+            valid_count = valid.size
+            skip = bool(values.min() == values.max())
+        else:
+            valid_count = int(np.count_nonzero(valid))
+            skip = valid_count == 0 or bool(np.ptp(values[:, valid]) == 0)
+            values = np.where(valid, values, fill)
+        if values.shape[1:] != (size_px, size_px):
+            padded = np.full((values.shape[0], size_px, size_px), fill, dtype=np.uint8)
+            padded[:, :out_h, :out_w] = values
+            values = padded
+        # Grey: one channel seen three times (a read-only view; batching copies it anyway).
+        image = np.broadcast_to(values, (3, size_px, size_px)) if values.shape[0] == 1 else values
+        return Patch(image_u8=image, valid_fraction=valid_count / float(size_px * size_px), skip=skip)
+
+    def to_u8(self, raw: np.ndarray) -> np.ndarray:
+        """Raw (bands, h, w) -> uint8 with the scene-wide stretch (a lookup table for 8/16-bit integers)."""
+        if self._lut is None and self.dtype in ("uint8", "int8", "uint16", "int16"):
+            self._lut = stretch.lookup_table(self.stretch, self.dtype)
+        return stretch.apply_lookup_table(self._lut, raw) if self._lut is not None else self.stretch.apply(raw)
+
+    def _read(
+        self, window: Window, out_h: int, out_w: int, resampling: Resampling
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Raw bands (b, out_h, out_w) of a window and its valid mask (out_h, out_w) from the dataset mask."""
+        ds = self._dataset
+        shape = (len(self.band_indexes), out_h, out_w)
+        try:
+            raw = ds.read(self.band_indexes, window=window, out_shape=shape, resampling=resampling)
+            if self._mask_kind == "mask":
+                valid = ds.read_masks(self.band_indexes[0], window=window, out_shape=(out_h, out_w)) > 0
+            elif self._mask_kind == "nodata":
+                valid = ~np.all(_equals_nodata(raw, self._nodata), axis=0)
+            else:
+                valid = np.ones((out_h, out_w), dtype=bool)
+        except (RasterioError, RasterioIOError) as exc:
+            raise RasterInputError(f"{self.path}: read failed ({exc})") from exc
+        if raw.dtype.kind == "f":
+            finite = np.isfinite(raw)
+            valid &= np.all(finite, axis=0)
+            raw[~finite] = 0  # masked anyway; keeps the 8-bit cast clean
+        return raw, valid
+
+    def close(self) -> None:
+        """Release the GDAL dataset."""
+        self._dataset.close()
+
+    def __enter__(self) -> RasterScene:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _equals_nodata(raw: np.ndarray, nodata: list[float | None]) -> np.ndarray:
+    """Per band: where the value is the band's nodata value (NaN nodata matches NaN)."""
+    out = np.zeros(raw.shape, dtype=bool)
+    for index, value in enumerate(nodata):
+        if value is None:
+            continue
+        out[index] = (
+            np.isnan(raw[index]) if isinstance(value, float) and math.isnan(value) else raw[index] == value
+        )
+    return out
+
+
+def _open(path: str):
+    """Open read-only; missing, unreadable and non-raster files become one clear RasterInputError."""
+    if not os.path.exists(path):
+        raise RasterInputError(f"raster not found: {path}")
+    if os.path.isdir(path):
+        raise RasterInputError(f"{path} is a folder, not a raster file")
+    if not os.access(path, os.R_OK):
+        raise RasterInputError(f"cannot read {path} (permission denied)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            return rasterio.open(path)
+    except (RasterioError, RasterioIOError) as exc:
+        raise RasterInputError(
+            f"{path} is not a raster GDAL can read ({str(exc).splitlines()[0][:160]})"
+        ) from exc

@@ -1,0 +1,69 @@
+"""After the session: score threshold and exact greedy NMS per patch, in numpy (no torch at inference)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.runtime.types import BatchResult, PatchDetections
+
+
+def nms_numpy(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarray:
+    """Exact greedy NMS over (D, 4) boxes; returns kept indices in descending score order."""
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    order = np.argsort(-np.asarray(scores, dtype=np.float64).reshape(-1), kind="stable")
+    areas = np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None)
+    keep: list[int] = []
+    while order.size:
+        best = order[0]
+        keep.append(int(best))
+        rest = order[1:]
+        ix = np.clip(
+            np.minimum(boxes[best, 2], boxes[rest, 2]) - np.maximum(boxes[best, 0], boxes[rest, 0]), 0, None
+        )
+        iy = np.clip(
+            np.minimum(boxes[best, 3], boxes[rest, 3]) - np.maximum(boxes[best, 1], boxes[rest, 1]), 0, None
+        )
+        inter = ix * iy
+        iou = inter / np.maximum(areas[best] + areas[rest] - inter, 1e-9)
+        order = rest[iou <= iou_threshold]
+    return np.asarray(keep, dtype=np.int64)
+
+
+def empty_detections() -> PatchDetections:
+    """A patch the gate did not pass (or with nothing above threshold)."""
+    return PatchDetections(
+        boxes_patch_px=np.zeros((0, 4), dtype=np.float32), scores=np.zeros((0,), dtype=np.float32)
+    )
+
+
+def filter_patch(
+    boxes_patch_px: np.ndarray, scores: np.ndarray, min_score: float, nms_iou: float
+) -> PatchDetections:
+    """Keep boxes with score >= min_score (and > 0: suppressed proposals carry 0), then exact NMS."""
+    boxes = np.asarray(boxes_patch_px, dtype=np.float32).reshape(-1, 4)
+    scores = np.asarray(scores, dtype=np.float32).reshape(-1)
+    valid = (scores >= min_score) & (scores > 0) & np.all(np.isfinite(boxes), axis=1)
+    valid &= (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
+    boxes, scores = boxes[valid], scores[valid]
+    if len(scores) == 0:
+        return empty_detections()
+    keep = nms_numpy(boxes, scores, nms_iou)
+    return PatchDetections(boxes_patch_px=boxes[keep], scores=scores[keep])
+
+
+def batch_result(
+    gate_scores: np.ndarray,
+    passed_index: np.ndarray,
+    boxes_patch_px: np.ndarray,
+    box_scores: np.ndarray,
+    min_score: float,
+    nms_iou: float,
+) -> BatchResult:
+    """Turn the contract's raw outputs (M passed patches of N) into one PatchDetections per input patch."""
+    gate_scores = np.asarray(gate_scores, dtype=np.float32).reshape(-1)
+    detections = [empty_detections() for _ in range(len(gate_scores))]
+    for row, patch_index in enumerate(np.asarray(passed_index, dtype=np.int64).reshape(-1)):
+        if not 0 <= patch_index < len(gate_scores):
+            raise ValueError(f"passed_index {patch_index} outside the batch of {len(gate_scores)}")
+        detections[patch_index] = filter_patch(boxes_patch_px[row], box_scores[row], min_score, nms_iou)
+    return BatchResult(gate_scores=gate_scores, detections=detections)

@@ -1,0 +1,95 @@
+"""Dock with a 0..1 confidence slider that filters a detection layer live and counts what stays visible."""
+from __future__ import annotations
+
+from qgis.core import QgsMapLayerProxyModel
+from qgis.gui import QgsDockWidget, QgsMapLayerComboBox
+from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
+
+from .score_filter import apply_score_filter, current_min_score, has_score_field
+
+SLIDER_STEPS = 100  # 0.01 per step
+
+
+class ConfidenceDock(QgsDockWidget):
+    """Pick a detection layer, drag the slider: the layer's subset string follows, nothing is re-run."""
+
+    def __init__(self, parent=None):
+        super().__init__("Aircraft confidence", parent)
+        self.setObjectName("R2cnnConfidenceDock")
+        self.layer_combo = QgsMapLayerComboBox()
+        self.layer_combo.setFilters(QgsMapLayerProxyModel.PolygonLayer)
+        self.layer_combo.setAllowEmptyLayer(True)
+        self.slider = QSlider(Qt.Horizontal)
+        self.slider.setRange(0, SLIDER_STEPS)
+        self.slider.setToolTip("Minimum score shown")
+        self.value_label = QLabel("0.00")
+        self.count_label = QLabel()
+        self.count_label.setWordWrap(True)
+
+        slider_row = QHBoxLayout()
+        slider_row.addWidget(QLabel("Minimum score"))
+        slider_row.addWidget(self.slider, 1)
+        slider_row.addWidget(self.value_label)
+        column = QVBoxLayout()
+        column.addWidget(self.layer_combo)
+        column.addLayout(slider_row)
+        column.addWidget(self.count_label)
+        column.addStretch(1)
+        body = QWidget()
+        body.setLayout(column)
+        self.setWidget(body)
+
+        self.layer_combo.layerChanged.connect(self._on_layer_changed)
+        self.slider.valueChanged.connect(self._on_slider_moved)
+        self._on_layer_changed(self.layer_combo.currentLayer())
+
+    def layer(self):
+        """The detection layer being filtered, or None."""
+        layer = self.layer_combo.currentLayer()
+        return layer if has_score_field(layer) else None
+
+    def set_layer(self, layer) -> None:
+        """Filter this layer from now on (the plugin calls it for each new result and the active layer)."""
+        if has_score_field(layer):
+            self.layer_combo.setLayer(layer)
+
+    def threshold(self) -> float:
+        """Slider position as a score in 0..1."""
+        return self.slider.value() / SLIDER_STEPS
+
+    def set_threshold(self, min_score: float) -> None:
+        """Move the slider (and so filter), as the user would."""
+        self.slider.setValue(int(round(min(max(min_score, 0.0), 1.0) * SLIDER_STEPS)))
+
+    def count_text(self) -> str:
+        """What the dock says, e.g. '7 of 12 aircraft visible'."""
+        return self.count_label.text()
+
+    def _on_layer_changed(self, layer) -> None:
+        """Show the new layer's own threshold and count without changing its filter."""
+        usable = has_score_field(layer)
+        self.slider.setEnabled(usable)
+        if not usable:
+            self.count_label.setText("Choose a detection layer (one with a score field).")
+            return
+        self.slider.blockSignals(True)
+        self.slider.setValue(int(round(current_min_score(layer) * SLIDER_STEPS)))
+        self.slider.blockSignals(False)
+        self._apply()
+
+    def _on_slider_moved(self, _value: int) -> None:
+        self._apply()
+
+    def _apply(self) -> None:
+        """Re-filter the layer on score and update the count."""
+        self.value_label.setText(f"{self.threshold():.2f}")
+        layer = self.layer()
+        if layer is None:
+            return
+        try:
+            visible, total = apply_score_filter(layer, self.threshold())
+        except ValueError as exc:
+            self.count_label.setText(str(exc))
+            return
+        self.count_label.setText(f"{visible} of {total} aircraft visible")

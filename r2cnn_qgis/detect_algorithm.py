@@ -1,0 +1,262 @@
+"""The Processing algorithm: parameters -> DetectConfig -> engine detect_raster -> feature sink; no GUI."""
+from __future__ import annotations
+
+from qgis.core import (
+    QgsCoordinateReferenceSystem,
+    QgsFeatureSink,
+    QgsProcessing,
+    QgsProcessingAlgorithm,
+    QgsProcessingException,
+    QgsProcessingOutputNumber,
+    QgsProcessingParameterBand,
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterExtent,
+    QgsProcessingParameterFeatureSink,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterLayer,
+    QgsWkbTypes,
+)
+from qgis.PyQt.QtGui import QIcon
+
+from .dependencies import ensure_engine_importable, missing_dependency_message
+from .detection_features import detection_fields, scene_features
+from .help_text import HELP_HTML
+from .paths import default_model_path, icon_path
+from .styling import AircraftStylePostProcessor, result_layer_name
+
+ensure_engine_importable()
+
+from engine.config import DetectConfig  # noqa: E402 - needs the sys.path entry above
+from engine.errors import DetectionCancelled, R2cnnError  # noqa: E402
+
+DEVICES = ("auto", "cpu", "cuda")
+DOUBLE = QgsProcessingParameterNumber.Double
+INTEGER = QgsProcessingParameterNumber.Integer
+
+
+class DetectAircraftAlgorithm(QgsProcessingAlgorithm):
+    """Finds aircraft in one raster; runs in the toolbox, the modeler, batch mode and background tasks."""
+
+    INPUT = "INPUT"
+    BANDS = "BANDS"
+    MODEL = "MODEL"
+    SCORE_THRESHOLD = "SCORE_THRESHOLD"
+    USE_GATE = "USE_GATE"
+    GATE_THRESHOLD = "GATE_THRESHOLD"
+    DEVICE = "DEVICE"
+    TILE_SIZE = "TILE_SIZE"
+    OVERLAP = "OVERLAP"
+    EXTENT = "EXTENT"
+    OUTPUT = "OUTPUT"
+    DETECTIONS = "DETECTIONS"
+
+    def __init__(self):
+        super().__init__()
+        self._raster_path: str | None = None
+        self._raster_name = ""
+        self._raster_crs = QgsCoordinateReferenceSystem()
+        self._config: DetectConfig | None = None
+        self._refusal: str | None = None
+
+    def name(self):
+        return "detectaircraft"
+
+    def displayName(self):
+        return "Detect aircraft"
+
+    def group(self):
+        return "Object detection"
+
+    def groupId(self):
+        return "objectdetection"
+
+    def shortHelpString(self):
+        return HELP_HTML
+
+    def icon(self):
+        return QIcon(str(icon_path()))
+
+    def createInstance(self):
+        return DetectAircraftAlgorithm()
+
+    def initAlgorithm(self, config=None):
+        """The parameters of issue #5; optional numbers left unset mean 'what the model recommends'."""
+        self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, "Input raster"))
+        self.addParameter(
+            QgsProcessingParameterBand(
+                self.BANDS, "Bands (R, G, B or one grey band; empty: automatic)", None, self.INPUT,
+                optional=True, allowMultiple=True,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterFile(
+                self.MODEL, "Model (.onnx; empty: the bundled model)", optional=True,
+                fileFilter="ONNX models (*.onnx)",
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                self.SCORE_THRESHOLD, "Minimum score kept", DOUBLE,
+                defaultValue=0.3, minValue=0.0, maxValue=1.0,
+            )
+        )
+        self.addParameter(QgsProcessingParameterBoolean(self.USE_GATE, "Skip patches the gate rejects", True))
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                self.GATE_THRESHOLD, "Gate threshold (empty: the model's)", DOUBLE,
+                optional=True, minValue=0.0, maxValue=1.0,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterEnum(self.DEVICE, "Device", options=list(DEVICES), defaultValue=0)
+        )
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                self.TILE_SIZE, "Tile size in pixels (empty: the model's)", INTEGER,
+                optional=True, minValue=32, maxValue=4096,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                self.OVERLAP, "Tile overlap, fraction (empty: the model's)", DOUBLE,
+                optional=True, minValue=0.0, maxValue=0.9,
+            )
+        )
+        self.addParameter(QgsProcessingParameterExtent(self.EXTENT, "Processing extent", optional=True))
+        self.addParameter(
+            QgsProcessingParameterFeatureSink(self.OUTPUT, "Aircraft", QgsProcessing.TypeVectorPolygon)
+        )
+        self.addOutput(QgsProcessingOutputNumber(self.DETECTIONS, "Number of aircraft detected"))
+
+    def prepareAlgorithm(self, parameters, context, feedback):
+        """Main thread: read the layer and parameters into a DetectConfig; a refusal is raised later.
+
+        processing.run() and the task runner drop the message of an exception raised here, so it is
+        kept and raised by processAlgorithm, where every caller shows it.
+        """
+        self._refusal = None
+        try:
+            self._prepare(parameters, context)
+        except QgsProcessingException as exc:
+            self._refusal = str(exc)
+        return True
+
+    def _prepare(self, parameters, context) -> None:
+        """Everything prepareAlgorithm needs from the main thread; QgsProcessingException when refused."""
+        layer = self.parameterAsRasterLayer(parameters, self.INPUT, context)
+        if layer is None:
+            raise QgsProcessingException(self.invalidRasterError(parameters, self.INPUT))
+        if layer.providerType() != "gdal":
+            raise QgsProcessingException(
+                f"'{layer.name()}' is a {layer.providerType()} layer; aircraft detection reads rasters "
+                "through GDAL, so it needs a file-based raster (GeoTIFF, JPEG2000, VRT, ...)."
+            )
+        missing = missing_dependency_message()
+        if missing:
+            raise QgsProcessingException(missing)
+        self._raster_path = layer.source()
+        self._raster_name = layer.name()
+        self._raster_crs = layer.crs()
+        self._config = DetectConfig(
+            model_path=self._model_path(parameters, context),
+            device=DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)],
+            score_threshold=self.parameterAsDouble(parameters, self.SCORE_THRESHOLD, context),
+            gate_threshold=self._optional_number(parameters, self.GATE_THRESHOLD, context),
+            use_gate=self.parameterAsBoolean(parameters, self.USE_GATE, context),
+            tile_size=self._optional_number(parameters, self.TILE_SIZE, context, integer=True),
+            overlap=self._optional_number(parameters, self.OVERLAP, context),
+            bands=tuple(self.parameterAsInts(parameters, self.BANDS, context)) or None,
+            extent_map=self._extent_in_raster_crs(parameters, context, layer),
+        )
+
+    def processAlgorithm(self, parameters, context, feedback):
+        """Any thread: the engine with progress / cancel / log wired to the feedback, then the sink."""
+        if self._refusal:
+            raise QgsProcessingException(self._refusal)
+        try:
+            from engine.pipeline.detect import detect_raster
+        except ImportError as exc:
+            message = missing_dependency_message() or f"the r2cnn engine failed to load: {exc}"
+            raise QgsProcessingException(message) from exc
+        feedback.pushInfo(f"Detecting aircraft in {self._raster_path}")
+        try:
+            scene = detect_raster(
+                self._raster_path, self._config,
+                progress=feedback.setProgress, should_stop=feedback.isCanceled, log=_engine_log(feedback),
+            )
+        except DetectionCancelled:
+            feedback.pushInfo("Cancelled: no output was written.")
+            return {}
+        except R2cnnError as exc:
+            raise QgsProcessingException(str(exc)) from exc
+
+        crs = self._raster_crs
+        if not crs.isValid() and scene.crs_wkt:
+            crs = QgsCoordinateReferenceSystem.fromWkt(scene.crs_wkt)
+        fields = detection_fields()
+        sink, dest_id = self.parameterAsSink(
+            parameters, self.OUTPUT, context, fields, QgsWkbTypes.Polygon, crs
+        )
+        if sink is None:
+            raise QgsProcessingException(self.invalidSinkError(parameters, self.OUTPUT))
+        for feature in scene_features(scene, fields):
+            if not sink.addFeature(feature, QgsFeatureSink.FastInsert):
+                raise QgsProcessingException(f"could not write a detection: {sink.lastError()}")
+        if context.willLoadLayerOnCompletion(dest_id):
+            details = context.layerToLoadOnCompletionDetails(dest_id)
+            details.setPostProcessor(AircraftStylePostProcessor.create(result_layer_name(self._raster_name)))
+        self._log_stats(scene, feedback)
+        return {self.OUTPUT: dest_id, self.DETECTIONS: len(scene.scores)}
+
+    def _model_path(self, parameters, context) -> str | None:
+        """The MODEL file, else the bundled one; None lets the engine report a missing model clearly."""
+        chosen = self.parameterAsFile(parameters, self.MODEL, context)
+        if chosen:
+            return chosen
+        bundled = default_model_path()
+        return str(bundled) if bundled.is_file() else None
+
+    def _optional_number(self, parameters, name, context, integer=False):
+        """None when unset (the engine then uses the model's value); parameterAsDouble would say 0."""
+        if parameters.get(name) in (None, ""):
+            return None
+        if integer:
+            return self.parameterAsInt(parameters, name, context)
+        return self.parameterAsDouble(parameters, name, context)
+
+    def _extent_in_raster_crs(self, parameters, context, layer) -> tuple[float, float, float, float] | None:
+        """EXTENT reprojected (bounding box) into the raster CRS, the only CRS the engine knows."""
+        if parameters.get(self.EXTENT) in (None, ""):
+            return None
+        rect = self.parameterAsExtent(parameters, self.EXTENT, context, layer.crs())
+        if rect.isNull():
+            return None
+        if not rect.intersects(layer.extent()):
+            raise QgsProcessingException("The processing extent does not overlap the input raster.")
+        return (rect.xMinimum(), rect.yMinimum(), rect.xMaximum(), rect.yMaximum())
+
+    @staticmethod
+    def _log_stats(scene, feedback) -> None:
+        """Device and patch counts, so a slow or empty run can be explained from the log."""
+        stats = scene.stats
+        gate = f"gate threshold {stats.gate_threshold:g}" if stats.gated else "gate off"
+        feedback.pushInfo(
+            f"Device: {stats.device}. Patches: {stats.patches_total} of {stats.tile_size_px} px, "
+            f"{stats.patches_skipped_nodata} skipped as nodata, {stats.patches_passed_gate} through the "
+            f"detector ({gate}). {stats.detections} aircraft with score >= {stats.score_threshold:g} "
+            f"in {stats.stage_seconds.get('total', 0.0):.1f} s."
+        )
+
+
+def _engine_log(feedback):
+    """Engine lines go to the Processing log; its 'warning: ...' lines become Processing warnings."""
+
+    def log(message: str) -> None:
+        if message.startswith("warning: "):
+            feedback.pushWarning(message[len("warning: "):])
+        else:
+            feedback.pushInfo(message)
+
+    return log

@@ -1,0 +1,34 @@
+"""The Processing provider `r2cnn`: one algorithm, usable from the toolbox, modeler, batch and scripts."""
+from __future__ import annotations
+
+from qgis.core import QgsProcessingProvider
+from qgis.PyQt.QtGui import QIcon
+
+from .paths import icon_path
+
+PROVIDER_ID = "r2cnn"
+
+
+class R2cnnProvider(QgsProcessingProvider):
+    """Holds DetectAircraftAlgorithm; the plugin adds it to the registry in initProcessing()."""
+
+    def id(self):
+        return PROVIDER_ID
+
+    def name(self):
+        return "R2-CNN aircraft detection"
+
+    def longName(self):
+        return self.name()
+
+    def icon(self):
+        return QIcon(str(icon_path()))
+
+    def svgIconPath(self):
+        return str(icon_path())
+
+    def loadAlgorithms(self):
+        """Imported here so the engine is only loaded when Processing asks for the algorithms."""
+        from .detect_algorithm import DetectAircraftAlgorithm
+
+        self.addAlgorithm(DetectAircraftAlgorithm())
