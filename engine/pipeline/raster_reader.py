@@ -179,7 +179,9 @@ class RasterScene:
         """Raw (bands, h, w) -> uint8 with the scene-wide stretch (a lookup table for 8/16-bit integers)."""
         if self._lut is None and self.dtype in ("uint8", "int8", "uint16", "int16"):
             self._lut = stretch.lookup_table(self.stretch, self.dtype)
-        return stretch.apply_lookup_table(self._lut, raw) if self._lut is not None else self.stretch.apply(raw)
+        if self._lut is not None:
+            return stretch.apply_lookup_table(self._lut, raw)
+        return self.stretch.apply(raw)
 
     def _read(
         self, window: Window, out_h: int, out_w: int, resampling: Resampling

@@ -61,7 +61,7 @@ def lookup_table(stretch: Stretch, dtype: str) -> np.ndarray | None:
         return None
     unsigned = np.dtype(f"u{kind.itemsize}")
     values = np.arange(2 ** (8 * kind.itemsize), dtype=np.int64).astype(unsigned).view(kind)
-    per_band = [Stretch(low=(low,), high=(high,)) for low, high in zip(stretch.low, stretch.high, strict=True)]
+    per_band = [Stretch((low,), (high,)) for low, high in zip(stretch.low, stretch.high, strict=True)]
     return np.stack([band.apply(values[None, None, :])[0, 0] for band in per_band])
 
 

@@ -98,7 +98,7 @@ def write_scene_geotiff(
     if not out_path.parent.is_dir():
         raise OutputError(f"output folder does not exist: {out_path.parent}")
     if out_path.exists() and not overwrite:
-        raise OutputError(f"{out_path} exists (use overwrite)")
+        raise OutputError(f"{out_path} exists (use --overwrite to replace it)")
     layout = make_layout(seed, height, width, gsd_m=gsd_m, n_airports=n_airports)
     block = block_size if max(height, width) > block_size else 256
     profile = dict(

@@ -58,6 +58,7 @@ def test_tiny_bench_run_writes_a_report(tmp_path, blob_model_path, capsys):
 
 
 def test_missing_model_fails_before_generating(tmp_path, capsys):
-    code = bench.main(["--size", "256", "--model", str(tmp_path / "none.onnx"), "--out-dir", str(tmp_path / "b")])
+    missing = str(tmp_path / "none.onnx")
+    code = bench.main(["--size", "256", "--model", missing, "--out-dir", str(tmp_path / "b")])
     assert code == 2 and "not found" in capsys.readouterr().err
     assert not (tmp_path / "b").exists()
