@@ -1,4 +1,5 @@
 """Frozen configuration shared by training, export, the runtimes and the pipeline."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -37,7 +38,7 @@ class ModelConfig:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str) -> "ModelConfig":
+    def from_json(cls, text: str) -> ModelConfig:
         """Parse, ignoring unknown keys so newer files still load; lists become tuples."""
         raw = json.loads(text)
         names = {f.name for f in dataclasses.fields(cls)}

@@ -10,7 +10,7 @@ VENV=.venv
 STAMP="$VENV/.r2cnn-setup-stamp"
 PY_SYSTEM=/usr/bin/python3
 # Debian packages the engine and the headless QGIS tests need (numpy/GDAL/rasterio at Debian's versions).
-DEB_PACKAGES=(python3-venv python3-pip python3-numpy python3-gdal gdal-bin python3-rasterio
+DEB_PACKAGES=(python3-venv python3-pip python3-numpy python3-gdal gdal-bin python3-rasterio python3-pil python3-scipy
               python3-qgis qgis-providers)
 
 log() { printf 'setup: %s\n' "$*"; }

@@ -1,4 +1,5 @@
 """Square anchors (aspect ratio 1) tiled at the detector's stride, one per size per cell."""
+
 from __future__ import annotations
 
 import torch
@@ -15,7 +16,5 @@ def anchor_grid_patch_px(
     cx = cx[..., None]
     cy = cy[..., None]
     half = sizes / 2
-    anchors = torch.stack(
-        (cx - half, cy - half, cx + half, cy + half), dim=-1
-    )  # (H, W, A, 4)
+    anchors = torch.stack((cx - half, cy - half, cx + half, cy + half), dim=-1)  # (H, W, A, 4)
     return anchors.reshape(-1, 4)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
-import tempfile
 
 
 def register(subparsers) -> None:
@@ -94,18 +93,7 @@ def _concat(arrays):
 
 def _write_atomically(path: str, text: str) -> None:
     """Temp file in the same folder, then rename: never a half-written config."""
-    from engine.cli.main import CliError
+    from engine.atomic_output import atomic_output
 
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise CliError(f"output folder does not exist: {folder}")
-    handle, tmp = tempfile.mkstemp(dir=folder, prefix=".anchors-", suffix=".json.tmp")
-    try:
-        with os.fdopen(handle, "w") as out:
-            out.write(text)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise CliError(f"cannot write {path}: {exc.strerror}") from exc
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_output(path, suffix=".json") as tmp, open(tmp, "w") as out:
+        out.write(text)

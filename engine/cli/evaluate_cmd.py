@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 
 
 def register(subparsers) -> None:
@@ -119,18 +118,7 @@ def _progress(total: int, quiet: bool):
 
 def _write_json(path: str, payload: dict) -> None:
     """Temp file in the same folder, then rename."""
-    from engine.cli.main import CliError
+    from engine.atomic_output import atomic_output
 
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise CliError(f"output folder does not exist: {folder}")
-    handle, tmp = tempfile.mkstemp(dir=folder, prefix=".evaluate-", suffix=".json.tmp")
-    try:
-        with os.fdopen(handle, "w") as out:
-            json.dump(payload, out, indent=2)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise CliError(f"cannot write {path}: {exc.strerror}") from exc
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_output(path, suffix=".json") as tmp, open(tmp, "w") as out:
+        json.dump(payload, out, indent=2)

@@ -1,9 +1,17 @@
-"""`r2cnn export`: a training checkpoint -> ONNX model with its configuration embedded."""
+"""`r2cnn export`: a training checkpoint -> ONNX model with its configuration (and, calibrated, its
+recommended thresholds and validation metrics) embedded."""
+
 from __future__ import annotations
 
 import dataclasses
 import json
 import os
+import tempfile
+
+AIRBUS_LICENCE = (
+    "Trained on the Airbus Aircraft Detection sample dataset (Airbus DS Intelligence, annotations by Appen), "
+    "CC BY-NC-SA 4.0: the model inherits its non-commercial, share-alike terms."
+)
 
 
 def register(subparsers) -> None:
@@ -13,32 +21,77 @@ def register(subparsers) -> None:
     p.add_argument("-o", "--output", required=True, help="ONNX file to write")
     p.add_argument("--score-threshold", type=float, default=None, help="recommended score threshold to embed")
     p.add_argument("--gate-threshold", type=float, default=None, help="recommended gate threshold to embed")
-    p.add_argument("--metadata", default=None, help="JSON file of extra metadata (training data, licence, metrics)")
+    p.add_argument("--calibrate", action="store_true",
+                   help="choose both thresholds on the validation split and embed the validation metrics")
+    p.add_argument("--dataset", default=None, help="Airbus-form folder for --calibrate (default: ../shared/...)")
+    p.add_argument("--metadata", default=None, help="JSON file of extra metadata (training data, licence, ...)")
+    p.add_argument("--weights-out", default=None, help="also save the bare weights (torch, weights_only) here")
     p.add_argument("--overwrite", action="store_true")
     p.set_defaults(func=run)
+
+
+def _calibrate(model, config, root: str) -> tuple[dict, dict]:
+    """Export a draft, measure it on the validation split, return threshold updates and metadata."""
+    from engine.datasets.airbus import load_image, validation_ids
+    from engine.export.onnx_export import export_onnx
+    from engine.runtime.onnx_runtime import OnnxDetector
+    from engine.training.calibrate import calibrate, generated_gate_images
+
+    with tempfile.TemporaryDirectory() as folder:
+        draft = os.path.join(folder, "draft.onnx")
+        export_onnx(model, draft, config, {})
+        detector = OnnxDetector(draft, device="cpu", min_score=0.05)
+        validation = [load_image(root, image_id, gsd_m=config.gsd_m) for image_id in validation_ids()]
+        result = calibrate(detector, validation, generated_gate_images())
+    print(result.validation.to_text())
+    print("\nwithout the gate:\n" + result.validation_no_gate.to_text())
+    metrics = {
+        "validation_split": f"{len(validation)} Airbus images (validation_split.txt) at {config.gsd_m} m",
+        "gated": result.validation.to_dict(),
+        "no_gate": result.validation_no_gate.to_dict(),
+        "gate_on_validation_and_generated_patches": dataclasses.asdict(result.gate_all_patches),
+    }
+    print(f"\ngate on validation + generated patches: {result.gate_all_patches}")
+    updates = {"score_threshold": result.score_threshold, "gate_threshold": round(result.gate_threshold, 4)}
+    return updates, {"validation_metrics": metrics}
 
 
 def run(args) -> int:
     """Rebuild the network from the checkpoint and write the ONNX graph atomically."""
     from engine.cli.main import CliError
+    from engine.errors import ModelError
     from engine.export.onnx_export import export_onnx
     from engine.runtime.torch_runtime import load_torch_detector
 
     if os.path.exists(args.output) and not args.overwrite:
         raise CliError(f"{args.output} exists (use --overwrite)")
-    from engine.errors import ModelError
-
     try:
         model = load_torch_detector(args.checkpoint, device="cpu").model
     except ModelError as exc:
         raise CliError(str(exc)) from exc
-    updates = {k: v for k, v in (("score_threshold", args.score_threshold), ("gate_threshold", args.gate_threshold)) if v is not None}
-    config = dataclasses.replace(model.config, **updates)
-    model.config = config
-    metadata = {}
+    metadata = {"licence": AIRBUS_LICENCE}
     if args.metadata:
         with open(args.metadata) as handle:
-            metadata = json.load(handle)
+            metadata.update(json.load(handle))
+    config = model.config
+    if args.calibrate:
+        from engine.datasets.airbus import DEFAULT_AIRBUS_ROOT
+
+        updates, measured = _calibrate(model, config, args.dataset or str(DEFAULT_AIRBUS_ROOT))
+        config = dataclasses.replace(config, **updates)
+        metadata.update(measured)
+    explicit = (("score_threshold", args.score_threshold), ("gate_threshold", args.gate_threshold))
+    config = dataclasses.replace(config, **{k: v for k, v in explicit if v is not None})
+    model.config = config
     export_onnx(model, args.output, config, metadata)
-    print(f"wrote {args.output} ({os.path.getsize(args.output) / 1e6:.1f} MB)")
+    print(f"wrote {args.output} ({os.path.getsize(args.output) / 1e6:.1f} MB); "
+          f"score threshold {config.score_threshold}, gate threshold {config.gate_threshold}")
+    if args.weights_out:
+        import torch
+
+        from engine.atomic_output import atomic_output
+
+        with atomic_output(args.weights_out, suffix=".pt") as tmp:
+            torch.save({"model": model.state_dict(), "model_config": config.to_json()}, tmp)
+        print(f"wrote {args.weights_out}")
     return 0

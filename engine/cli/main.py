@@ -1,9 +1,12 @@
 """Entry point of the `r2cnn` console script: dispatches to one module per subcommand."""
+
 from __future__ import annotations
 
 import argparse
 import importlib
 import sys
+
+from engine.errors import R2cnnError
 
 # Each module exposes `register(subparsers)` which adds its parser and sets `func=run(args) -> int`.
 SUBCOMMAND_MODULES = (
@@ -35,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except CliError as exc:
+    except (CliError, R2cnnError) as exc:
         print(f"r2cnn {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -1,4 +1,5 @@
 """`r2cnn train`: train R2-CNN on Airbus-form data (+ generated scenes), then export ONNX."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -10,7 +11,9 @@ from engine.config import ModelConfig
 def register(subparsers) -> None:
     """Add the subcommand."""
     p = subparsers.add_parser("train", help="train the network (checkpoints and resume in --out)")
-    p.add_argument("--dataset", default=None, help="folder in the Airbus form (default: ../shared/datasets/airbus-aircraft)")
+    p.add_argument(
+        "--dataset", default=None, help="folder in the Airbus form (default: ../shared/datasets/airbus-aircraft)"
+    )
     p.add_argument("--gsd", type=float, default=2.0, help="model ground resolution in metres (default 2.0)")
     p.add_argument("--loss", choices=("unified", "jol"), default="jol", help="unified loss (Eq. 1) or with JOL weights")
     p.add_argument("--steps", type=int, default=3000)
@@ -66,10 +69,16 @@ def run(args) -> int:
     print(f"{len(images)} training images ({args.synthetic} generated), {len(boxes)} aircraft; anchors {sizes} px")
     model_config = dataclasses.replace(ModelConfig(), gsd_m=args.gsd, anchor_sizes_px=sizes)
     config = TrainConfig(
-        out_dir=args.out, steps=args.steps, lr=args.lr,
-        time_budget_s=None if args.time_budget_min is None else 60 * args.time_budget_min, seed=args.seed, threads=args.threads,
+        out_dir=args.out,
+        steps=args.steps,
+        lr=args.lr,
+        time_budget_s=None if args.time_budget_min is None else 60 * args.time_budget_min,
+        seed=args.seed,
+        threads=args.threads,
         loss=LossConfig(use_jol=args.loss == "jol"),
-        sampler=SamplerConfig(crop_px=args.crop, positives_per_batch=args.positives, negatives_per_batch=3 * args.positives),
+        sampler=SamplerConfig(
+            crop_px=args.crop, positives_per_batch=args.positives, negatives_per_batch=3 * args.positives
+        ),
         model=model_config,
     )
     model = train(config, images, log=lambda line: print(line, flush=True))

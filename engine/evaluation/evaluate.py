@@ -100,6 +100,8 @@ def evaluate_detector(
         coco=coco_metrics(results) if with_coco else None,
         seconds=time.perf_counter() - started,
         device=str(getattr(detector, "device", "?")),
+        patch_gate_scores=tuple(gate_scores),
+        patch_positive=tuple(patch_positive),
     )
 
 

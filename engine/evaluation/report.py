@@ -24,10 +24,15 @@ class EvaluationReport:
     coco: CocoMetrics | None
     seconds: float
     device: str = "?"
+    # Per patch, for threshold calibration; left out of to_dict() to keep the JSON small.
+    patch_gate_scores: tuple[float, ...] = ()
+    patch_positive: tuple[bool, ...] = ()
 
     def to_dict(self) -> dict:
         """JSON-ready: nested plain values, nan as None."""
-        return _clean(dataclasses.asdict(self))
+        fields = dataclasses.asdict(self)
+        del fields["patch_gate_scores"], fields["patch_positive"]
+        return _clean(fields)
 
     def to_text(self) -> str:
         """A readable summary with the paper's threshold table and the AI-TOD size bins."""

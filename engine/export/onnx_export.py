@@ -1,14 +1,14 @@
 """Export the inference graph to ONNX (standard ops only) with the model's configuration embedded."""
+
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import warnings
 
 import onnx
 import torch
 
+from engine.atomic_output import atomic_output
 from engine.config import ModelConfig
 from engine.network.r2cnn import R2CNN
 
@@ -16,6 +16,13 @@ ONNX_OPSET = 17
 CONFIG_KEY = "r2cnn_config"
 INPUT_NAMES = ["images", "gate_threshold"]
 OUTPUT_NAMES = ["gate_scores", "passed_index", "boxes_patch_px", "box_scores"]
+DYNAMIC_AXES = {
+    "images": {0: "batch"},
+    "gate_scores": {0: "batch"},
+    "passed_index": {0: "passed"},
+    "boxes_patch_px": {0: "passed"},
+    "box_scores": {0: "passed"},
+}
 
 
 def export_onnx(model: R2CNN, path: str, config: ModelConfig, metadata: dict | None = None) -> None:
@@ -23,28 +30,25 @@ def export_onnx(model: R2CNN, path: str, config: ModelConfig, metadata: dict | N
     model = model.eval().cpu()
     size = config.patch_size
     example = (torch.zeros(2, config.in_channels, size, size), torch.tensor(0.5))
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(suffix=".onnx", dir=folder)
-    os.close(fd)
-    try:
+    with atomic_output(path, suffix=".onnx") as tmp:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             torch.onnx.export(
-                model, example, tmp, input_names=INPUT_NAMES, output_names=OUTPUT_NAMES,
-                dynamic_axes={"images": {0: "batch"}, "gate_scores": {0: "batch"},
-                              "passed_index": {0: "passed"}, "boxes_patch_px": {0: "passed"},
-                              "box_scores": {0: "passed"}},
-                opset_version=ONNX_OPSET, dynamo=False,
+                model,
+                example,
+                tmp,
+                input_names=INPUT_NAMES,
+                output_names=OUTPUT_NAMES,
+                dynamic_axes=DYNAMIC_AXES,
+                opset_version=ONNX_OPSET,
+                dynamo=False,
             )
         proto = onnx.load(tmp)
-        entries = {CONFIG_KEY: config.to_json(), **{k: v if isinstance(v, str) else json.dumps(v) for k, v in (metadata or {}).items()}}
+        entries = {CONFIG_KEY: config.to_json()}
+        entries.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in (metadata or {}).items()})
         del proto.metadata_props[:]
         for key, value in entries.items():
             proto.metadata_props.add(key=key, value=value)
         proto.producer_name = "r2cnn"
         onnx.checker.check_model(proto)
         onnx.save(proto, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)

@@ -1,4 +1,5 @@
 """Global attention block: pyramid pooling gives every position context from the whole patch."""
+
 from __future__ import annotations
 
 import torch
@@ -25,7 +26,7 @@ class GlobalAttention(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         fused = x
-        for bins, projection in zip(self.bins, self.projections):
+        for bins, projection in zip(self.bins, self.projections, strict=True):
             pooled = projection(pyramid_pool(x, bins))
             fused = fused + F.interpolate(pooled, size=x.shape[-2:], mode="bilinear", align_corners=False)
         return fused

@@ -1,4 +1,5 @@
 """The patch gate: a cheap 'does this patch hold an aircraft?' head that spares the detector."""
+
 from __future__ import annotations
 
 import torch

@@ -1,4 +1,5 @@
 """R2-CNN (paper Fig. 2): Tiny-Net + global attention -> patch gate; gated patches -> RPN + R-FCN."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -53,7 +54,9 @@ class R2CNN(nn.Module):
     def anchors(self, detector_features: torch.Tensor) -> torch.Tensor:
         """Anchors for this feature map size, in patch px."""
         h, w = detector_features.shape[-2:]
-        return anchor_grid_patch_px(h, w, self.config.anchor_stride, self.config.anchor_sizes_px, detector_features.device)
+        return anchor_grid_patch_px(
+            h, w, self.config.anchor_stride, self.config.anchor_sizes_px, detector_features.device
+        )
 
     def propose(self, detector_features: torch.Tensor, patch_hw: tuple[int, int]):
         """RPN outputs and the selected proposals (rois, objectness) for the R-FCN head."""
@@ -61,8 +64,13 @@ class R2CNN(nn.Module):
         anchors = self.anchors(detector_features)
         with torch.no_grad():
             rois, roi_scores = select_proposals(
-                logits.detach(), deltas.detach(), anchors, patch_hw,
-                self.config.rpn_pre_nms_top_n, self.config.rpn_post_nms_top_n, self.config.rpn_nms_iou,
+                logits.detach(),
+                deltas.detach(),
+                anchors,
+                patch_hw,
+                self.config.rpn_pre_nms_top_n,
+                self.config.rpn_post_nms_top_n,
+                self.config.rpn_nms_iou,
             )
         return logits, deltas, anchors, rois, roi_scores
 
@@ -83,7 +91,13 @@ class R2CNN(nn.Module):
 def build_detector(config: ModelConfig | None = None) -> R2CNN:
     """A fresh network with the paper's N(0, 0.01) init for the heads (trained from scratch)."""
     model = R2CNN(config or ModelConfig())
-    for head in (model.rpn.objectness, model.rpn.deltas, model.rfcn.cls_maps, model.rfcn.box_maps, model.classifier.logits):
+    for head in (
+        model.rpn.objectness,
+        model.rpn.deltas,
+        model.rfcn.cls_maps,
+        model.rfcn.box_maps,
+        model.classifier.logits,
+    ):
         nn.init.normal_(head.weight, std=0.01)
         nn.init.zeros_(head.bias)
     return model

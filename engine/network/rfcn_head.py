@@ -1,4 +1,5 @@
 """R-FCN head: position-sensitive score maps pooled per RoI, two classes, class-agnostic boxes."""
+
 from __future__ import annotations
 
 import torch

@@ -1,4 +1,5 @@
 """Region proposal network at anchor stride 8, and the in-graph proposal selection."""
+
 from __future__ import annotations
 
 import torch

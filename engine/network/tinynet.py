@@ -1,4 +1,5 @@
 """Tiny-Net (R2-CNN Table I): a light trunk trained from scratch, full resolution at conv-1."""
+
 from __future__ import annotations
 
 import torch

@@ -1,4 +1,5 @@
 """Zoom-out / zoom-in: bring stride-16 semantics back to stride 8 so tiny aircraft get anchors."""
+
 from __future__ import annotations
 
 import torch

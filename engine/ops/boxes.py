@@ -1,4 +1,5 @@
 """Box arithmetic in plain torch (torchvision's compiled ops do not load here); exports to ONNX."""
+
 from __future__ import annotations
 
 import math

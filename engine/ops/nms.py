@@ -1,4 +1,5 @@
 """In-graph non-maximum suppression for proposals (the exact one runs after the session, in runtime/)."""
+
 from __future__ import annotations
 
 import torch

@@ -1,4 +1,5 @@
 """Position-sensitive RoI align (R-FCN) in plain torch: one grid_sample, vectorised over RoIs."""
+
 from __future__ import annotations
 
 import torch

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
-
 import numpy as np
 
-from engine.errors import OutputError
+from engine.atomic_output import atomic_output
 from engine.pipeline.raster_reader import RasterScene
 
 BOX_COLOUR = (255, 40, 40)
@@ -46,17 +43,8 @@ def write_quicklook(
         image, (scale_x, scale_y) = scene.thumbnail_u8(max_px)
     boxes = np.asarray(boxes_raster_px, dtype=np.float64).reshape(-1, 4) / np.array([scale_x, scale_y] * 2)
     draw_boxes(image, boxes)
-    folder = os.path.dirname(os.path.abspath(out_png))
-    fd, tmp_path = tempfile.mkstemp(prefix=f".{os.path.basename(out_png)}.", suffix=".tmp.png", dir=folder)
-    os.close(fd)
-    try:
+    with atomic_output(out_png, suffix=".png") as tmp_path:
         _save_png(image, tmp_path)
-        os.replace(tmp_path, out_png)
-    except OSError as exc:
-        raise OutputError(f"cannot write {out_png}: {exc}") from exc
-    finally:
-        if os.path.exists(tmp_path):
-            os.unlink(tmp_path)
     return out_png
 
 

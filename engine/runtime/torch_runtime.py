@@ -1,4 +1,5 @@
 """The torch runtime: same Detector interface as ONNX, for training-time evaluation and parity tests."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -25,8 +26,12 @@ class TorchDetector:
         images = torch.as_tensor(np.ascontiguousarray(images_u8), dtype=torch.float32, device=self.device)
         gate, passed, boxes, scores = self.model(images, torch.tensor(float(gate_threshold), device=self.device))
         return batch_result(
-            gate.cpu().numpy(), passed.cpu().numpy(), boxes.cpu().numpy(), scores.cpu().numpy(),
-            self.min_score, self.config.det_nms_iou,
+            gate.cpu().numpy(),
+            passed.cpu().numpy(),
+            boxes.cpu().numpy(),
+            scores.cpu().numpy(),
+            self.min_score,
+            self.config.det_nms_iou,
         )
 
 
@@ -36,6 +41,8 @@ def load_torch_detector(path: str, device: str = "auto", min_score: float | None
 
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ModelError("--device cuda: this torch build sees no CUDA GPU (use --device cpu or auto)")
     try:
         model = load_checkpoint_model(path)
     except Exception as exc:  # any unreadable / unsafe file is one clear error

@@ -1,4 +1,5 @@
 """Training augmentation: geometry (90-degree turns, flips, scale) and radiometry (GF-1-like variety)."""
+
 from __future__ import annotations
 
 import numpy as np

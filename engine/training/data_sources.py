@@ -1,4 +1,5 @@
 """Training images: the Airbus training split at the model's gsd plus scenes from our own generator."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,16 +1,19 @@
 """The unified loss (R2-CNN Eq. 1) and JOL's weighting (Shi et al. 2025) for the R-FCN head."""
+
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 
-from engine.ops.boxes import RFCN_WEIGHTS, decode_boxes, box_iou
+from engine.ops.boxes import RFCN_WEIGHTS, box_iou, decode_boxes
 
 JOL_LAMBDA = 2.0
 RPN_BETA = 1.0 / 9.0
 
 
-def jol_weights(cls_logits: torch.Tensor, labels: torch.Tensor, decoded: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+def jol_weights(
+    cls_logits: torch.Tensor, labels: torch.Tensor, decoded: torch.Tensor, targets: torch.Tensor
+) -> torch.Tensor:
     """w+ = lambda^(1 - S_loc * S_cls) for positives; negatives get the batch mean of w+ (no gradient).
 
     S_cls: predicted probability of the true class; S_loc: IoU of the decoded box with its target.
@@ -26,7 +29,9 @@ def jol_weights(cls_logits: torch.Tensor, labels: torch.Tensor, decoded: torch.T
         return torch.where(positive, w_pos, neg_weight.expand_as(w_pos))
 
 
-def rpn_loss(logits: torch.Tensor, deltas: torch.Tensor, labels: torch.Tensor, box_targets: torch.Tensor) -> torch.Tensor:
+def rpn_loss(
+    logits: torch.Tensor, deltas: torch.Tensor, labels: torch.Tensor, box_targets: torch.Tensor
+) -> torch.Tensor:
     """Objectness BCE over sampled anchors + smooth-L1 on positives, normalised by the sample count."""
     sampled = labels >= 0
     count = sampled.sum().clamp(min=1)

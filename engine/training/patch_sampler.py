@@ -1,4 +1,5 @@
 """Training batches: crops around aircraft (positives) and aircraft-free crops (negatives, hard ones mined)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -134,7 +135,7 @@ class PatchSampler:
 
     def report_negative_losses(self, keys: list, losses: list[float]) -> None:
         """Hard negative mining: keep the negatives with the highest gate loss for resampling."""
-        for key, loss in zip(keys, losses):
+        for key, loss in zip(keys, losses, strict=True):
             if key is not None:
                 self.hard_pool[key] = float(loss)
         if len(self.hard_pool) > self.config.hard_negative_pool:

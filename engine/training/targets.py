@@ -1,4 +1,5 @@
 """Training targets: which anchors and which RoIs are aircraft, and where their boxes should go."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

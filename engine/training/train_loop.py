@@ -1,4 +1,5 @@
 """The training loop: one-cycle schedule, checkpoints with resume, a progress line with loss and ETA."""
+
 from __future__ import annotations
 
 import json
@@ -9,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 import torch
 
+from engine.atomic_output import atomic_output
 from engine.config import ModelConfig
 from engine.network.r2cnn import R2CNN, build_detector
 from engine.training.patch_sampler import PatchSampler, SamplerConfig, TrainingImage
@@ -45,12 +47,15 @@ def one_cycle_lr(progress: float, max_lr: float, warmup: float = 0.05) -> float:
 def _save(path: str, model: R2CNN, optimizer, step: int, elapsed_s: float, config: TrainConfig, history: list) -> None:
     """Atomic checkpoint: tensors and plain values only, so resume can load with weights_only=True."""
     state = {
-        "model": model.state_dict(), "optimizer": optimizer.state_dict(), "elapsed_s": elapsed_s,
-        "step": step, "model_config": config.model.to_json(), "history": json.dumps(history),
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "elapsed_s": elapsed_s,
+        "step": step,
+        "model_config": config.model.to_json(),
+        "history": json.dumps(history),
     }
-    tmp = path + ".tmp"
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    with atomic_output(path, suffix=".pt") as tmp:
+        torch.save(state, tmp)
 
 
 def load_checkpoint_model(path: str) -> R2CNN:
@@ -110,9 +115,11 @@ def train(config: TrainConfig, images: list[TrainingImage], log=print, should_st
         if step % 10 == 0 or finished:
             rate = (time.time() - began) / (step - start)
             eta = rate * step * (1 - progress(step)) / max(progress(step), 1e-9)
-            detail = " ".join(f"{k}={float(v):.3f}" for k, v in parts.items() if v.dim() == 0)
-            log(f"step {step} ({100 * progress(step):.0f}%) loss={smoothed:.4f} ({detail}) lr={lr:.2e} "
-                f"{rate:.2f}s/step eta {eta / 60:.1f} min")
+            detail = " ".join(f"{k}={float(v.detach()):.3f}" for k, v in parts.items() if v.dim() == 0)
+            log(
+                f"step {step} ({100 * progress(step):.0f}%) loss={smoothed:.4f} ({detail}) lr={lr:.2e} "
+                f"{rate:.2f}s/step eta {eta / 60:.1f} min"
+            )
             history.append({"step": step, "loss": smoothed})
         stopping = should_stop is not None and should_stop()
         if step % config.checkpoint_every == 0 or finished or stopping:

@@ -1,4 +1,5 @@
 """One forward pass of the unified loss (Eq. 1): gate always, detector only on patches with aircraft."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -49,7 +50,14 @@ def unified_loss(model: R2CNN, batch: Batch, config: LossConfig) -> tuple[torch.
     roi_labels, roi_matched = match_rois(rois, gt_boxes, gt_valid, config.thresholds)
     cls_logits, box_deltas = model.rfcn(features, rois)
     parts["rfcn"] = rfcn_loss(
-        cls_logits, box_deltas, rois, roi_labels, roi_matched,
-        encode_boxes(rois, roi_matched, RFCN_WEIGHTS), config.use_jol, config.ohem_rois_per_patch, config.loc_weight,
+        cls_logits,
+        box_deltas,
+        rois,
+        roi_labels,
+        roi_matched,
+        encode_boxes(rois, roi_matched, RFCN_WEIGHTS),
+        config.use_jol,
+        config.ohem_rois_per_patch,
+        config.loc_weight,
     )
     return total + config.mu * (parts["rpn"] + parts["rfcn"]), parts

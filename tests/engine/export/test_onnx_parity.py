@@ -39,7 +39,7 @@ def test_onnx_runtime_matches_torch(exported):
     reference = TorchDetector(model, min_score=0.0)(images, -1.0)
     result = OnnxDetector(str(path), device="cpu", min_score=0.0)(images, -1.0)
     np.testing.assert_allclose(result.gate_scores, reference.gate_scores, atol=1e-4)
-    for ours, theirs in zip(result.detections, reference.detections):
+    for ours, theirs in zip(result.detections, reference.detections, strict=True):
         assert len(ours.scores) == len(theirs.scores) > 0
         np.testing.assert_allclose(ours.scores, theirs.scores, atol=1e-3)
         np.testing.assert_allclose(ours.boxes_patch_px, theirs.boxes_patch_px, atol=1e-2)

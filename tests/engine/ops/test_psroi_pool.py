@@ -21,7 +21,9 @@ def test_psroi_matches_direct_formula():
     torch.manual_seed(0)
     k, channels, stride, samples = 3, 2, 8, 2
     maps = torch.randn(2, k * k * channels, 12, 10)
-    rois = torch.tensor([[[8.0, 16.0, 40.0, 50.0], [0.0, 0.0, 80.0, 96.0]], [[20.0, 5.0, 27.0, 13.0], [33.0, 41.0, 70.0, 90.0]]])
+    rois = torch.tensor(
+        [[[8.0, 16.0, 40.0, 50.0], [0.0, 0.0, 80.0, 96.0]], [[20.0, 5.0, 27.0, 13.0], [33.0, 41.0, 70.0, 90.0]]]
+    )
     out = psroi_align(maps, rois, stride, k, channels, samples).numpy()
     assert out.shape == (2, 2, channels, k, k)
     m = maps.numpy()
@@ -34,9 +36,13 @@ def test_psroi_matches_direct_formula():
                     for c in range(channels):
                         feature = m[n, (i * k + j) * channels + c]
                         vals = [
-                            bilinear(feature, (x0 + (j + (sx + 0.5) / samples) * bw) / stride,
-                                     (y0 + (i + (sy + 0.5) / samples) * bh) / stride)
-                            for sy in range(samples) for sx in range(samples)
+                            bilinear(
+                                feature,
+                                (x0 + (j + (sx + 0.5) / samples) * bw) / stride,
+                                (y0 + (i + (sy + 0.5) / samples) * bh) / stride,
+                            )
+                            for sy in range(samples)
+                            for sx in range(samples)
                         ]
                         assert abs(out[n, r, c, i, j] - np.mean(vals)) < 1e-4
 

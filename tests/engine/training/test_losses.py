@@ -30,5 +30,7 @@ def test_jol_weights_carry_no_gradient():
 
 
 def test_jol_without_positives_weighs_one():
-    w = jol_weights(torch.zeros(1, 3, 2), torch.zeros(1, 3, dtype=torch.long), torch.zeros(1, 3, 4), torch.zeros(1, 3, 4))
+    w = jol_weights(
+        torch.zeros(1, 3, 2), torch.zeros(1, 3, dtype=torch.long), torch.zeros(1, 3, 4), torch.zeros(1, 3, 4)
+    )
     assert torch.allclose(w, torch.ones(1, 3))

@@ -30,7 +30,9 @@ SAMPLER = SamplerConfig(crop_px=128, positives_per_batch=2, negatives_per_batch=
 @pytest.mark.slow
 def test_short_training_run_lowers_the_loss(tmp_path):
     lines = []
-    config = TrainConfig(out_dir=str(tmp_path), steps=60, lr=3e-3, checkpoint_every=30, sampler=SAMPLER, model=SMALL, threads=1)
+    config = TrainConfig(
+        out_dir=str(tmp_path), steps=60, lr=3e-3, checkpoint_every=30, sampler=SAMPLER, model=SMALL, threads=1
+    )
     train(config, toy_images(), log=lines.append)
     losses = [float(line.split("loss=")[1].split()[0]) for line in lines if line.startswith("step")]
     assert losses[-1] < 0.7 * losses[0], losses

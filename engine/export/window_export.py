@@ -1,0 +1,78 @@
+"""Export the window graph (engine.network.window_detector) to ONNX beside the per-patch one.
+
+Same weights, same outputs as the per-patch contract (docs/ARCHITECTURE.md), but the input is a
+window of overlapping patches and the patch origins inside it; metadata key `r2cnn_graph` = "window"
+tells the runtime which graph it holds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import warnings
+
+import onnx
+import torch
+
+from engine.config import ModelConfig
+from engine.export.onnx_export import CONFIG_KEY, ONNX_OPSET, OUTPUT_NAMES
+from engine.network.r2cnn import R2CNN
+from engine.network.window_detector import FEATURE_STRIDE, WindowDetector
+
+GRAPH_KEY = "r2cnn_graph"
+WINDOW_GRAPH = "window"
+WINDOW_INPUT_NAMES = ["windows", "row_offsets_px", "col_offsets_px", "gate_threshold"]
+
+
+def export_window_onnx(model: R2CNN, path: str, config: ModelConfig, metadata: dict | None = None) -> None:
+    """Trace the window graph (dynamic window size, patch grid and batch) and write it atomically."""
+    wrapper = WindowDetector(model.eval().cpu()).eval()
+    size = config.patch_size
+    step = max(FEATURE_STRIDE, (size // 2) // FEATURE_STRIDE * FEATURE_STRIDE)
+    example = (
+        torch.zeros(1, config.in_channels, size + step, size + 2 * step),
+        torch.tensor([0, step], dtype=torch.int64),
+        torch.tensor([0, step, 2 * step], dtype=torch.int64),
+        torch.tensor(0.5),
+    )
+    entries = {
+        CONFIG_KEY: config.to_json(),
+        **{k: v if isinstance(v, str) else json.dumps(v) for k, v in (metadata or {}).items()},
+        GRAPH_KEY: WINDOW_GRAPH,
+    }
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(suffix=".onnx", dir=folder)
+    os.close(fd)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                wrapper,
+                example,
+                tmp,
+                input_names=WINDOW_INPUT_NAMES,
+                output_names=OUTPUT_NAMES,
+                dynamic_axes={
+                    "windows": {0: "batch", 2: "height", 3: "width"},
+                    "row_offsets_px": {0: "grid_rows"},
+                    "col_offsets_px": {0: "grid_cols"},
+                    "gate_scores": {0: "patches"},
+                    "passed_index": {0: "passed"},
+                    "boxes_patch_px": {0: "passed"},
+                    "box_scores": {0: "passed"},
+                },
+                opset_version=ONNX_OPSET,
+                dynamo=False,
+            )
+        proto = onnx.load(tmp)
+        del proto.metadata_props[:]
+        for key, value in entries.items():
+            proto.metadata_props.add(key=key, value=value)
+        proto.producer_name = "r2cnn"
+        onnx.checker.check_model(proto)
+        onnx.save(proto, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

@@ -1,0 +1,89 @@
+"""The trunk once per window of overlapping patches: the 20 % overlap is not computed twice.
+
+Tiny-Net (conv-1..conv-5) is fully convolutional, so it runs once over a window that holds a grid of
+patches; each patch's stride-8 / stride-16 features are then cut out of the window's maps and go
+through the per-patch part of R2CNN.forward (global attention, gate, detector) with the same
+modules and weights. Only the trunk's view across patch borders differs from the per-patch path
+(real neighbouring pixels instead of zero padding), so gate scores and boxes near the borders
+can move a little; the benchmark measures the agreement.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from engine.network.r2cnn import R2CNN
+from engine.ops.boxes import RFCN_WEIGHTS, clip_boxes, decode_boxes
+
+FEATURE_STRIDE = 16  # patch origins inside a window must be multiples of the coarsest trunk stride
+
+
+class WindowDetector(nn.Module):
+    """forward(windows, row_offsets_px, col_offsets_px, gate_threshold) -> the model contract's outputs.
+
+    windows (B, C, H, W) 0..255; row/col offsets (gy,), (gx,) int64: patch origins in window px,
+    multiples of 16, shared by the B windows. Patches are numbered (b, row, col) row-major, so the
+    outputs read exactly like R2CNN.forward on a batch of B * gy * gx patches.
+    """
+
+    def __init__(self, model: R2CNN):
+        super().__init__()
+        self.model = model
+        self.config = model.config
+        size = int(model.config.patch_size)
+        if size % FEATURE_STRIDE:
+            raise ValueError(f"the window graph needs a patch size divisible by 16, got {size}")
+        self.patch_px = size
+
+    def forward(
+        self,
+        windows: torch.Tensor,
+        row_offsets_px: torch.Tensor,
+        col_offsets_px: torch.Tensor,
+        gate_threshold: torch.Tensor,
+    ):
+        """Trunk on the windows, features cut per patch, then the per-patch graph of R2CNN.forward."""
+        m = self.model
+        stride8, stride16 = m.tiny_net((windows.contiguous() - m.mean) / m.std)
+        rows, cols = row_offsets_px.reshape(-1), col_offsets_px.reshape(-1)
+        stride8 = cut_patches(stride8, rows // 8, cols // 8, self.patch_px // 8)
+        stride16 = m.attention(cut_patches(stride16, rows // 16, cols // 16, self.patch_px // 16))
+        return detect_from_features(m, stride8, stride16, gate_threshold, (self.patch_px, self.patch_px))
+
+
+def cut_patches(
+    features: torch.Tensor, row_starts: torch.Tensor, col_starts: torch.Tensor, size: int
+) -> torch.Tensor:
+    """(B, C, H, W) maps -> (B * gy * gx, C, size, size): the square at every (row, col) start, row-major.
+
+    Two index_select gathers (ONNX Gather) with indices built from the start vectors, so the number of
+    patches and the window size stay dynamic in the exported graph.
+    """
+    b, c, height, width = features.shape
+    gy, gx = row_starts.shape[0], col_starts.shape[0]
+    span = torch.arange(size, dtype=row_starts.dtype, device=row_starts.device)
+    row_index = (row_starts[:, None] + span[None, :]).reshape(-1)  # (gy * size,)
+    col_index = (col_starts[:, None] + span[None, :]).reshape(-1)  # (gx * size,)
+    picked = features.index_select(2, row_index).index_select(3, col_index)  # (B, C, gy*s, gx*s)
+    picked = picked.reshape(b, c, gy, size, gx, size).permute(0, 2, 4, 1, 3, 5)
+    return picked.reshape(b * gy * gx, c, size, size)
+
+
+def detect_from_features(
+    model: R2CNN,
+    stride8: torch.Tensor,
+    stride16: torch.Tensor,
+    gate_threshold: torch.Tensor,
+    patch_hw: tuple[int, int],
+):
+    """The tail of R2CNN.forward after shared_features (stride16 already through the attention):
+    gate every patch, then zoom, RPN proposals, R-FCN and box decoding on the passed ones only."""
+    gate_scores = model.classifier(stride16).softmax(dim=1)[:, 1]
+    passed_index = torch.nonzero(gate_scores >= gate_threshold).reshape(-1)
+    detector_features = model.zoom(stride8[passed_index], stride16[passed_index])
+    _, _, _, rois, roi_scores = model.propose(detector_features, patch_hw)
+    cls_logits, box_deltas = model.rfcn(detector_features, rois)
+    boxes = clip_boxes(decode_boxes(rois, box_deltas, RFCN_WEIGHTS), patch_hw[0], patch_hw[1])
+    box_scores = cls_logits.softmax(dim=-1)[..., 1] * (roi_scores > 0).to(cls_logits.dtype)
+    return gate_scores, passed_index, boxes, box_scores

@@ -1,0 +1,25 @@
+"""The shipped model on the fixed validation split (never trained on), read from ../shared as in CI."""
+
+import pytest
+
+from engine.datasets.airbus import load_image, validation_ids
+from engine.evaluation.evaluate import evaluate_detector
+from engine.runtime import bundled_model_path, load_detector
+
+
+@pytest.mark.slow
+def test_shipped_model_ap50_on_validation(shared_dir):
+    root = shared_dir / "datasets" / "airbus-aircraft"
+    detector = load_detector(None, min_score=0.05)
+    images = [load_image(root, image_id, gsd_m=detector.config.gsd_m) for image_id in validation_ids()]
+    report = evaluate_detector(detector, images, detector.config.gate_threshold, with_coco=False)
+    assert report.detection.ap50 >= 0.85, report.to_text()
+    assert report.gate.recall >= 0.99, report.to_text()
+
+
+def test_shipped_model_carries_its_card_in_metadata():
+    import onnx
+
+    meta = {p.key: p.value for p in onnx.load(str(bundled_model_path()), load_external_data=False).metadata_props}
+    assert "r2cnn_config" in meta and "CC BY-NC-SA 4.0" in meta["licence"]
+    assert "validation_metrics" in meta
