@@ -22,8 +22,11 @@ def atomic_output(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[str
     except OSError as exc:
         raise OutputError(f"cannot write in {folder}: {exc.strerror or exc}") from exc
     os.close(handle)
+    umask = os.umask(0)
+    os.umask(umask)
     try:
         yield tmp
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; outputs get the usual permissions
         os.replace(tmp, path)
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc

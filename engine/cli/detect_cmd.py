@@ -31,6 +31,18 @@ def register(subparsers) -> None:
         "--batch-size", type=_positive_int, default=4, help="patches per network call (default 4)"
     )
     parser.add_argument(
+        "--window-patches",
+        type=_positive_int,
+        default=None,
+        help="with a window-graph model: patches per window side, the trunk running once per window "
+        "(default: 4 for INT8 models, 3 for fp32 ones, to stay under 2 GB; 1: one patch at a time)",
+    )
+    parser.add_argument(
+        "--no-prescreen",
+        action="store_true",
+        help="read every patch, even those the decimated nodata mask shows empty",
+    )
+    parser.add_argument(
         "--bands", type=_bands, metavar="B[,G,B]", help="1-based band(s) to use: 1 grey or 3 (R,G,B)"
     )
     parser.add_argument(
@@ -83,6 +95,8 @@ def detect_config(args) -> DetectConfig:
         bands=getattr(args, "bands", None),
         gsd_m=getattr(args, "gsd", None),
         stretch=getattr(args, "stretch", "percentile"),
+        window_patches=getattr(args, "window_patches", None),
+        prescreen=not getattr(args, "no_prescreen", False),
     )
 
 

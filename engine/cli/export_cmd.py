@@ -26,6 +26,13 @@ def register(subparsers) -> None:
     p.add_argument("--dataset", default=None, help="Airbus-form folder for --calibrate (default: ../shared/...)")
     p.add_argument("--metadata", default=None, help="JSON file of extra metadata (training data, licence, ...)")
     p.add_argument("--weights-out", default=None, help="also save the bare weights (torch, weights_only) here")
+    p.add_argument(
+        "--graph",
+        choices=("patch", "window"),
+        default="patch",
+        help="patch: the model contract's per-patch graph (default); window: the trunk once per window of "
+        "patches (faster whole scenes, see README Performance)",
+    )
     p.add_argument("--overwrite", action="store_true")
     p.set_defaults(func=run)
 
@@ -50,6 +57,7 @@ def _calibrate(model, config, root: str) -> tuple[dict, dict]:
         "gated": result.validation.to_dict(),
         "no_gate": result.validation_no_gate.to_dict(),
         "gate_on_validation_and_generated_patches": dataclasses.asdict(result.gate_all_patches),
+        "precision_095_score_threshold": result.precision_095_threshold,
     }
     print(f"\ngate on validation + generated patches: {result.gate_all_patches}")
     updates = {"score_threshold": result.score_threshold, "gate_threshold": round(result.gate_threshold, 4)}
@@ -83,7 +91,12 @@ def run(args) -> int:
     explicit = (("score_threshold", args.score_threshold), ("gate_threshold", args.gate_threshold))
     config = dataclasses.replace(config, **{k: v for k, v in explicit if v is not None})
     model.config = config
-    export_onnx(model, args.output, config, metadata)
+    if args.graph == "window":
+        from engine.export.window_export import export_window_onnx
+
+        export_window_onnx(model, args.output, config, metadata)
+    else:
+        export_onnx(model, args.output, config, metadata)
     print(f"wrote {args.output} ({os.path.getsize(args.output) / 1e6:.1f} MB); "
           f"score threshold {config.score_threshold}, gate threshold {config.gate_threshold}")
     if args.weights_out:

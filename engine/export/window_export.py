@@ -8,21 +8,28 @@ tells the runtime which graph it holds.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import warnings
 
 import onnx
 import torch
 
+from engine.atomic_output import atomic_output
 from engine.config import ModelConfig
 from engine.export.onnx_export import CONFIG_KEY, ONNX_OPSET, OUTPUT_NAMES
 from engine.network.r2cnn import R2CNN
 from engine.network.window_detector import FEATURE_STRIDE, WindowDetector
+from engine.runtime.onnx_runtime import GRAPH_KEY, WINDOW_GRAPH
 
-GRAPH_KEY = "r2cnn_graph"
-WINDOW_GRAPH = "window"
 WINDOW_INPUT_NAMES = ["windows", "row_offsets_px", "col_offsets_px", "gate_threshold"]
+WINDOW_DYNAMIC_AXES = {
+    "windows": {0: "batch", 2: "height", 3: "width"},
+    "row_offsets_px": {0: "grid_rows"},
+    "col_offsets_px": {0: "grid_cols"},
+    "gate_scores": {0: "patches"},
+    "passed_index": {0: "passed"},
+    "boxes_patch_px": {0: "passed"},
+    "box_scores": {0: "passed"},
+}
 
 
 def export_window_onnx(model: R2CNN, path: str, config: ModelConfig, metadata: dict | None = None) -> None:
@@ -41,10 +48,7 @@ def export_window_onnx(model: R2CNN, path: str, config: ModelConfig, metadata: d
         **{k: v if isinstance(v, str) else json.dumps(v) for k, v in (metadata or {}).items()},
         GRAPH_KEY: WINDOW_GRAPH,
     }
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(suffix=".onnx", dir=folder)
-    os.close(fd)
-    try:
+    with atomic_output(path, suffix=".onnx") as tmp:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             torch.onnx.export(
@@ -53,15 +57,7 @@ def export_window_onnx(model: R2CNN, path: str, config: ModelConfig, metadata: d
                 tmp,
                 input_names=WINDOW_INPUT_NAMES,
                 output_names=OUTPUT_NAMES,
-                dynamic_axes={
-                    "windows": {0: "batch", 2: "height", 3: "width"},
-                    "row_offsets_px": {0: "grid_rows"},
-                    "col_offsets_px": {0: "grid_cols"},
-                    "gate_scores": {0: "patches"},
-                    "passed_index": {0: "passed"},
-                    "boxes_patch_px": {0: "passed"},
-                    "box_scores": {0: "passed"},
-                },
+                dynamic_axes=WINDOW_DYNAMIC_AXES,
                 opset_version=ONNX_OPSET,
                 dynamo=False,
             )
@@ -72,7 +68,3 @@ def export_window_onnx(model: R2CNN, path: str, config: ModelConfig, metadata: d
         proto.producer_name = "r2cnn"
         onnx.checker.check_model(proto)
         onnx.save(proto, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)

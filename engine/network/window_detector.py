@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from engine.network.r2cnn import R2CNN
+from engine.network.window_proposals import propose
 from engine.ops.boxes import RFCN_WEIGHTS, clip_boxes, decode_boxes
 
 FEATURE_STRIDE = 16  # patch origins inside a window must be multiples of the coarsest trunk stride
@@ -43,13 +44,21 @@ class WindowDetector(nn.Module):
         col_offsets_px: torch.Tensor,
         gate_threshold: torch.Tensor,
     ):
-        """Trunk on the windows, features cut per patch, then the per-patch graph of R2CNN.forward."""
+        """Trunk on the windows, then R2CNN.forward's per-patch steps on features cut per patch.
+
+        Every patch's stride-16 features go through the attention and the gate; the stride-8 features
+        are cut only for the patches that pass (the detector's zoom is their only reader).
+        """
         m = self.model
+        patch_hw = (self.patch_px, self.patch_px)
         stride8, stride16 = m.tiny_net((windows.contiguous() - m.mean) / m.std)
         rows, cols = row_offsets_px.reshape(-1), col_offsets_px.reshape(-1)
-        stride8 = cut_patches(stride8, rows // 8, cols // 8, self.patch_px // 8)
         stride16 = m.attention(cut_patches(stride16, rows // 16, cols // 16, self.patch_px // 16))
-        return detect_from_features(m, stride8, stride16, gate_threshold, (self.patch_px, self.patch_px))
+        gate_scores = m.classifier(stride16).softmax(dim=1)[:, 1]
+        passed_index = torch.nonzero(gate_scores >= gate_threshold).reshape(-1)
+        passed8 = cut_selected(stride8, rows // 8, cols // 8, self.patch_px // 8, passed_index)
+        boxes, box_scores = detect_passed(m, passed8, stride16[passed_index], patch_hw)
+        return gate_scores, passed_index, boxes, box_scores
 
 
 def cut_patches(
@@ -70,20 +79,29 @@ def cut_patches(
     return picked.reshape(b * gy * gx, c, size, size)
 
 
-def detect_from_features(
-    model: R2CNN,
-    stride8: torch.Tensor,
-    stride16: torch.Tensor,
-    gate_threshold: torch.Tensor,
-    patch_hw: tuple[int, int],
-):
-    """The tail of R2CNN.forward after shared_features (stride16 already through the attention):
-    gate every patch, then zoom, RPN proposals, R-FCN and box decoding on the passed ones only."""
-    gate_scores = model.classifier(stride16).softmax(dim=1)[:, 1]
-    passed_index = torch.nonzero(gate_scores >= gate_threshold).reshape(-1)
-    detector_features = model.zoom(stride8[passed_index], stride16[passed_index])
-    _, _, _, rois, roi_scores = model.propose(detector_features, patch_hw)
+def cut_selected(
+    features: torch.Tensor, row_starts: torch.Tensor, col_starts: torch.Tensor, size: int, patches: torch.Tensor
+) -> torch.Tensor:
+    """(B, C, H, W) maps -> (M, C, size, size) for M patch numbers (b, row, col row-major): one Gather."""
+    b, c, height, width = features.shape
+    gy, gx = row_starts.shape[0], col_starts.shape[0]
+    window, row, col = patches // (gy * gx), (patches // gx) % gy, patches % gx
+    span = torch.arange(size, dtype=row_starts.dtype, device=row_starts.device)
+    rows = row_starts[row][:, None] + span[None, :]  # (M, size)
+    cols = col_starts[col][:, None] + span[None, :]  # (M, size)
+    index = (window[:, None, None] * height + rows[:, :, None]) * width + cols[:, None, :]  # (M, size, size)
+    flat = features.permute(1, 0, 2, 3).reshape(c, b * height * width)
+    picked = flat.index_select(1, index.reshape(-1)).reshape(c, patches.shape[0], size, size)
+    return picked.permute(1, 0, 2, 3)
+
+
+def detect_passed(
+    model: R2CNN, stride8: torch.Tensor, stride16: torch.Tensor, patch_hw: tuple[int, int]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """R2CNN.forward's detector steps on the passed patches' features: zoom, RPN proposals, R-FCN, decode."""
+    detector_features = model.zoom(stride8, stride16)
+    rois, roi_scores = propose(model, detector_features, patch_hw)  # = model.propose's, faster in ORT
     cls_logits, box_deltas = model.rfcn(detector_features, rois)
     boxes = clip_boxes(decode_boxes(rois, box_deltas, RFCN_WEIGHTS), patch_hw[0], patch_hw[1])
     box_scores = cls_logits.softmax(dim=-1)[..., 1] * (roi_scores > 0).to(cls_logits.dtype)
-    return gate_scores, passed_index, boxes, box_scores
+    return boxes, box_scores

@@ -18,8 +18,10 @@ from engine.errors import DetectionCancelled, RasterInputError
 from engine.pipeline.georef import box_rings_map, extent_map_to_region_raster_px
 from engine.pipeline.merge import merge_boxes
 from engine.pipeline.patch_runner import PatchCounts, run_patches
+from engine.pipeline.prescreen import nodata_patches
 from engine.pipeline.raster_reader import RasterScene, bounded_gdal_cache
 from engine.pipeline.tiling import tile_grid
+from engine.pipeline.window_runner import run_windows
 from engine.runtime import load_detector
 from engine.runtime.types import Detector
 
@@ -49,6 +51,9 @@ class RunStats:
     stage_seconds: dict[str, float]
     peak_rss_mb: float | None
     notes: tuple[str, ...] = ()
+    patches_prescreened: int = 0  # of the skipped ones: known empty from the decimated mask, never read
+    window_patches: int = 0  # patches per window side on the window path (0: per patch)
+    windows: int = 0  # window-graph calls
 
     def to_dict(self) -> dict:
         """JSON-ready."""
@@ -79,20 +84,31 @@ class RunPlan:
     tile_px: int
     overlap: float
     batch_size: int
+    window_patches: int = 0  # > 1: the window path (a window-graph model); 0: per patch
 
     @classmethod
-    def of(cls, config: DetectConfig, model: ModelConfig) -> RunPlan:
+    def of(cls, config: DetectConfig, model: ModelConfig, detector: Detector | None = None) -> RunPlan:
         gate = model.gate_threshold if config.gate_threshold is None else config.gate_threshold
+        tile_px = config.tile_size or model.patch_size
+        per_window = config.window_patches or default_window_patches(detector)
+        windowed = hasattr(detector, "run_windows") and per_window > 1 and tile_px == model.patch_size
         return cls(
             score_threshold=model.score_threshold
             if config.score_threshold is None
             else config.score_threshold,
             gated=config.use_gate,
             gate_threshold=gate if config.use_gate else -1.0,
-            tile_px=config.tile_size or model.patch_size,
+            tile_px=tile_px,
             overlap=model.overlap if config.overlap is None else config.overlap,
             batch_size=max(1, config.batch_size),
+            window_patches=int(per_window) if windowed else 0,
         )
+
+
+def default_window_patches(detector) -> int:
+    """Patches per window side when not asked: 4 x 4 for INT8 models (about 1.1 GB for ONNX Runtime at
+    640 px), 3 x 3 for fp32 ones (4 x 4 would take about 1.4 GB): the whole run stays under 2 GB."""
+    return 4 if getattr(detector, "input_dtype", np.float32) is np.uint8 else 3
 
 
 def detect_raster(
@@ -111,7 +127,7 @@ def detect_raster(
     run.check_stop()
     with run.timed("load_model"):
         detector = detector or _load_detector(config)
-    model, plan = detector.config, RunPlan.of(config, detector.config)
+    model, plan = detector.config, RunPlan.of(config, detector.config, detector)
     with run.timed("open"):
         scene = RasterScene(path, model.gsd_m, config.bands, config.gsd_m, config.stretch, _fill_value(model))
     with scene, bounded_gdal_cache():
@@ -123,9 +139,15 @@ def detect_raster(
         origins = tile_grid(*scene.size_model_px, plan.tile_px, plan.overlap, region_model_px)
         run.say(f"{scene.path}: {len(origins)} patches of {plan.tile_px} px on {detector.device}")
         on_patch = run.on_patch(len(origins))  # progress + cancellation between patches and batches
-        candidates, counts = run_patches(  # trunk + gate on every patch, the detector on the passed ones
-            scene, detector, origins, plan.tile_px, plan.gate_threshold, plan.batch_size, on_patch
-        )
+        prescreened = nodata_patches(scene, origins, plan.tile_px) if config.prescreen else None
+        if plan.window_patches:  # the trunk once per window of patches (a window-graph model)
+            candidates, counts = run_windows(
+                scene, detector, origins, plan.tile_px, plan.gate_threshold, plan.window_patches, on_patch, prescreened
+            )
+        else:  # trunk + gate on every patch, the detector on the passed ones
+            candidates, counts = run_patches(
+                scene, detector, origins, plan.tile_px, plan.gate_threshold, plan.batch_size, on_patch, prescreened
+            )
     with run.timed("merge"):
         candidates = candidates.clipped(region_raster_px, plan.score_threshold)
         boxes_raster_px, best = merge_boxes(candidates.boxes_raster_px, candidates.scores, config.merge_ios)
@@ -145,9 +167,18 @@ def detect_raster(
 
 
 def _load_detector(config: DetectConfig) -> Detector:
-    """The model named by the config (None: the bundled one), on the requested device and backend."""
-    threads = config.extra.get("threads")
-    return load_detector(config.model_path, config.backend, config.device, config.score_threshold, threads)
+    """The model named by the config (None: the bundled one), on the requested device and backend.
+
+    config.extra may tune ONNX Runtime: threads, inter_op_threads, parallel, spinning, memory_arena
+    (onnx_runtime.SessionTuning).
+    """
+    from engine.runtime.onnx_runtime import SessionTuning
+
+    fields = ("threads", "inter_op_threads", "parallel", "spinning", "memory_arena")
+    tuning = SessionTuning(**{k: config.extra[k] for k in fields if config.extra.get(k) is not None})
+    return load_detector(
+        config.model_path, config.backend, config.device, config.score_threshold, tuning.threads, tuning
+    )
 
 
 def _fill_value(model: ModelConfig) -> float:
@@ -233,6 +264,9 @@ class _Run:
             stage_seconds={k: round(v, 4) for k, v in stages.items()},
             peak_rss_mb=peak_rss_mb(),
             notes=tuple(scene.notes),
+            patches_prescreened=counts.prescreened,
+            window_patches=plan.window_patches,
+            windows=counts.windows,
         )
 
 
@@ -263,7 +297,18 @@ def _to_model_px(
 
 
 def peak_rss_mb() -> float | None:
-    """Peak resident memory of this process so far (None where the platform cannot tell)."""
+    """Peak resident memory of this process so far (None where the platform cannot tell).
+
+    Linux: VmHWM, the high-water mark of this process image (getrusage's ru_maxrss would also count
+    the parent's memory at fork for a process started with exec, e.g. the benchmark's runs).
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024.0, 1)
+    except (OSError, ValueError, IndexError):
+        pass
     try:
         import resource
     except ImportError:  # Windows

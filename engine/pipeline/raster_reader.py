@@ -89,6 +89,7 @@ class RasterScene:
         )
         self._stretch: stretch.Stretch | None = None
         self._lut: np.ndarray | None = None
+        self._overview_valid: np.ndarray | None = None
 
     def _init_georeference(self, model_gsd_m: float, gsd_m: float | None) -> None:
         """CRS, transform and the ground size of a pixel: from the geotransform, or --gsd / the model's."""
@@ -130,6 +131,7 @@ class RasterScene:
                 self._stretch = stretch.divide4_stretch(bands)
             else:
                 raw, valid = self.read_overview(OVERVIEW_MAX_PX)
+                self._overview_valid = valid  # reused by the nodata pre-screen
                 self._stretch = stretch.percentile_stretch(raw, valid)
         return self._stretch
 
@@ -150,30 +152,51 @@ class RasterScene:
 
     def read_patch(self, origin_model_px: tuple[int, int], size_px: int) -> Patch:
         """The (3, P, P) uint8 patch at a model-px origin, resampled on read; padding and nodata get fill."""
+        values, valid = self.read_region_u8(origin_model_px, (size_px, size_px))
+        skip, valid_count = patch_emptiness(values, valid)
+        # Grey: one channel seen three times (a read-only view; batching copies it anyway).
+        image = np.broadcast_to(values, (3, size_px, size_px)) if values.shape[0] == 1 else values
+        return Patch(image_u8=image, valid_fraction=valid_count / float(size_px * size_px), skip=skip)
+
+    def read_region_u8(
+        self, origin_model_px: tuple[int, int], size_xy_px: tuple[int, int]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(bands, h, w) uint8 of a model-px region (one patch or a window of them) and its valid mask.
+
+        Resampled on read to the model's gsd; nodata and the part past the raster get the fill value
+        and valid False.
+        """
+        width_px, height_px = size_xy_px
         sx, sy = self.scale_xy
         col0, row0 = origin_model_px[0] * sx, origin_model_px[1] * sy
-        col1 = min((origin_model_px[0] + size_px) * sx, self.width_px)
-        row1 = min((origin_model_px[1] + size_px) * sy, self.height_px)
-        out_w = int(min(size_px, max(1, round((col1 - col0) / sx))))
-        out_h = int(min(size_px, max(1, round((row1 - row0) / sy))))
+        col1 = min((origin_model_px[0] + width_px) * sx, self.width_px)
+        row1 = min((origin_model_px[1] + height_px) * sy, self.height_px)
+        out_w = int(min(width_px, max(1, round((col1 - col0) / sx))))
+        out_h = int(min(height_px, max(1, round((row1 - row0) / sy))))
         resampling = Resampling.average if min(sx, sy) > 1.0 else Resampling.bilinear
         raw, valid = self._read(Window(col0, row0, col1 - col0, row1 - row0), out_h, out_w, resampling)
         values = self.to_u8(raw)
         fill = np.uint8(round(self.fill_value))
-        if valid.all():
-            valid_count = valid.size
-            skip = bool(values.min() == values.max())
-        else:
-            valid_count = int(np.count_nonzero(valid))
-            skip = valid_count == 0 or bool(np.ptp(values[:, valid]) == 0)
+        if not valid.all():
             values = np.where(valid, values, fill)
-        if values.shape[1:] != (size_px, size_px):
-            padded = np.full((values.shape[0], size_px, size_px), fill, dtype=np.uint8)
+        if values.shape[1:] != (height_px, width_px):
+            padded = np.full((values.shape[0], height_px, width_px), fill, dtype=np.uint8)
             padded[:, :out_h, :out_w] = values
-            values = padded
-        # Grey: one channel seen three times (a read-only view; batching copies it anyway).
-        image = np.broadcast_to(values, (3, size_px, size_px)) if values.shape[0] == 1 else values
-        return Patch(image_u8=image, valid_fraction=valid_count / float(size_px * size_px), skip=skip)
+            padded_valid = np.zeros((height_px, width_px), dtype=bool)
+            padded_valid[:out_h, :out_w] = valid
+            values, valid = padded, padded_valid
+        return values, valid
+
+    def nodata_overview(self, max_px: int = OVERVIEW_MAX_PX) -> tuple[np.ndarray, tuple[float, float]] | None:
+        """Decimated valid mask of the whole scene and its scale (model px per mask px, x and y), from
+        one small read; None when the raster has no nodata or mask (every pixel is data)."""
+        if self._mask_kind == "none" and self.dtype not in ("float32", "float64"):
+            return None
+        if self._overview_valid is None:
+            _, self._overview_valid = self.read_overview(max_px)
+        mask = self._overview_valid
+        width, height = self.size_model_px
+        return mask, (width / mask.shape[1], height / mask.shape[0])
 
     def to_u8(self, raw: np.ndarray) -> np.ndarray:
         """Raw (bands, h, w) -> uint8 with the scene-wide stretch (a lookup table for 8/16-bit integers)."""
@@ -214,6 +237,14 @@ class RasterScene:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def patch_emptiness(values_u8: np.ndarray, valid: np.ndarray) -> tuple[bool, int]:
+    """(skip, valid pixel count) of one patch: skipped when all nodata or a single value over its data."""
+    if valid.all():
+        return bool(values_u8.min() == values_u8.max()), int(valid.size)
+    valid_count = int(np.count_nonzero(valid))
+    return valid_count == 0 or bool(np.ptp(values_u8[:, valid]) == 0), valid_count
 
 
 def _equals_nodata(raw: np.ndarray, nodata: list[float | None]) -> np.ndarray:

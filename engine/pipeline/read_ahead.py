@@ -5,20 +5,18 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
-
-import numpy as np
 
 _END = object()
 
 
 class ReadAhead:
-    """Iterate (index, read(origin)) over tile origins, at most `depth` items ahead of the consumer."""
+    """Iterate (index, read(item)) over tile origins or window plans, at most `depth` items ahead."""
 
-    def __init__(self, read: Callable[[tuple[int, int]], Any], origins: np.ndarray, depth: int = 8):
+    def __init__(self, read: Callable[[Any], Any], items: Sequence, depth: int = 8):
         self._read = read
-        self._origins = origins
+        self._items = items
         self._queue: queue.Queue = queue.Queue(maxsize=max(1, depth))
         self._stop = threading.Event()
         self.read_seconds = 0.0  # time spent reading, in the reader thread
@@ -29,11 +27,11 @@ class ReadAhead:
     def _run(self) -> None:
         """Reader thread: read in order, hand over through the bounded queue, stop early when asked."""
         try:
-            for index, origin in enumerate(self._origins):
+            for index, source in enumerate(self._items):
                 if self._stop.is_set():
                     return
                 started = time.perf_counter()
-                item = self._read((int(origin[0]), int(origin[1])))
+                item = self._read(source)
                 self.read_seconds += time.perf_counter() - started
                 self._put((index, item))
             self._put(_END)

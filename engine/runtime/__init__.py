@@ -23,17 +23,22 @@ def load_detector(
     device: str = "auto",
     min_score: float | None = None,
     threads: int | None = None,
+    tuning=None,
 ) -> Detector:
-    """The Detector for a model file (None: the bundled ONNX model); min_score None: the model's own."""
+    """The Detector for a model file (None: the bundled ONNX model); min_score None: the model's own.
+
+    An ONNX window graph (r2cnn export --graph window) gives an OnnxWindowDetector, which the pipeline
+    feeds whole windows; `tuning` (onnx_runtime.SessionTuning) overrides threads and the executor.
+    """
     if backend == "onnx":
-        from engine.runtime.onnx_runtime import OnnxDetector
+        from engine.runtime.onnx_runtime import SessionTuning, load_onnx_detector
 
         if model_path is None:
             bundled = bundled_model_path()
             if not bundled.is_file():
                 raise ModelError(f"the bundled model is missing ({bundled}); pass a model file")
             model_path = str(bundled)
-        return OnnxDetector(model_path, device=device, min_score=min_score, threads=threads)
+        return load_onnx_detector(model_path, device, min_score, tuning or SessionTuning(threads=threads))
     if backend == "torch":
         if model_path is None:
             raise ModelError("the torch backend needs a checkpoint file (the bundled model is ONNX)")

@@ -26,15 +26,21 @@ class Calibration:
     validation: EvaluationReport  # at the recommended thresholds, gate on
     validation_no_gate: EvaluationReport  # every patch through the detector
     gate_all_patches: GateMetrics  # validation + generated patches (the validation images all hold aircraft)
+    precision_095_threshold: float | None  # lowest score threshold with precision >= 0.95 (None: never)
 
 
 def choose_score_threshold(report: EvaluationReport) -> float:
-    """Lowest threshold with precision >= 0.95 (most recall); else the best F1."""
+    """The threshold with the best F1 (recall and precision balanced); ties go to the lower one."""
     rows = [r for r in report.detection.rows if r.tp + r.fp > 0]
-    precise = [r for r in rows if r.precision >= TARGET_PRECISION]
-    if precise:
-        return min(precise, key=lambda r: r.score_threshold).score_threshold
-    return max(rows, key=lambda r: 2 * r.tp / (2 * r.tp + r.fp + r.fn)).score_threshold if rows else 0.5
+    if not rows:
+        return 0.5
+    return max(rows, key=lambda r: (2 * r.tp / (2 * r.tp + r.fp + r.fn), -r.score_threshold)).score_threshold
+
+
+def precise_threshold(report: EvaluationReport, precision: float = TARGET_PRECISION) -> float | None:
+    """Lowest threshold whose precision reaches `precision` (the paper's high-precision operating point)."""
+    rows = [r for r in report.detection.rows if r.tp + r.fp > 0 and r.precision >= precision]
+    return min(r.score_threshold for r in rows) if rows else None
 
 
 def choose_gate_threshold(gate_scores: np.ndarray, positive: np.ndarray) -> float:
@@ -46,7 +52,7 @@ def choose_gate_threshold(gate_scores: np.ndarray, positive: np.ndarray) -> floa
     return float(min(MAX_GATE_THRESHOLD, positives[allowed_misses] - 1e-6))
 
 
-def generated_gate_images(count: int = 2, size_px: int = 1536, seed: int = 1234) -> list[LabelledImage]:
+def generated_gate_images(count: int = 4, size_px: int = 3072, seed: int = 1234) -> list[LabelledImage]:
     """Generated scenes (seeds never used in training) tiled like real rasters: gate negatives too."""
     from engine.synthetic.scene_generator import render_scene
 
@@ -68,7 +74,9 @@ def calibrate(detector, validation: list[LabelledImage], gate_extra: list[Labell
     scores = np.asarray(dense.patch_gate_scores + (extra.patch_gate_scores if extra else ()))
     positive = np.asarray(dense.patch_positive + (extra.patch_positive if extra else ()), bool)
     gate_threshold = choose_gate_threshold(scores, positive)
-    thresholds = tuple(sorted(set(DEFAULT_SCORE_THRESHOLDS) | {score_threshold}))
+    precise = precise_threshold(dense)
+    thresholds = tuple(sorted(set(DEFAULT_SCORE_THRESHOLDS) | {score_threshold} | ({precise} if precise else set())))
     gated = evaluate_detector(detector, validation, gate_threshold, thresholds)
     no_gate = evaluate_detector(detector, validation, -1.0, thresholds, gate_report_threshold=gate_threshold)
-    return Calibration(score_threshold, gate_threshold, gated, no_gate, gate_metrics(scores, positive, gate_threshold))
+    gate_all = gate_metrics(scores, positive, gate_threshold)
+    return Calibration(score_threshold, gate_threshold, gated, no_gate, gate_all, precise)

@@ -23,3 +23,22 @@ def test_shipped_model_carries_its_card_in_metadata():
     meta = {p.key: p.value for p in onnx.load(str(bundled_model_path()), load_external_data=False).metadata_props}
     assert "r2cnn_config" in meta and "CC BY-NC-SA 4.0" in meta["licence"]
     assert "validation_metrics" in meta
+
+
+def test_shipped_onnx_matches_its_torch_weights(shared_dir):
+    """The bundled ONNX graph and the bundled torch weights detect the same aircraft on real patches."""
+    import numpy as np
+
+    from engine.runtime.torch_runtime import load_torch_detector
+
+    onnx_detector = load_detector(None, min_score=0.3)
+    torch_detector = load_torch_detector(str(bundled_model_path().with_suffix(".pt")), device="cpu", min_score=0.3)
+    root = shared_dir / "datasets" / "airbus-aircraft"
+    ids = validation_ids()[:2]
+    images = np.stack([load_image(root, i).image.transpose(2, 0, 1) for i in ids]).astype(np.float32)
+    ours, theirs = onnx_detector(images, -1.0), torch_detector(images, -1.0)
+    np.testing.assert_allclose(ours.gate_scores, theirs.gate_scores, atol=1e-4)
+    for a, b in zip(ours.detections, theirs.detections, strict=True):
+        assert len(a.scores) == len(b.scores) > 0
+        np.testing.assert_allclose(a.boxes_patch_px, b.boxes_patch_px, atol=0.05)
+        np.testing.assert_allclose(a.scores, b.scores, atol=1e-3)

@@ -64,6 +64,23 @@ class FakeBlobDetector:
         return BatchResult(gate_scores=gate_scores.astype(np.float32), detections=detections)
 
 
+class FakeWindowDetector(FakeBlobDetector):
+    """run_windows by cutting the window into its patches: the window path's plumbing without a network."""
+
+    offset_align_px = 16
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.windows: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
+
+    def run_windows(self, windows_u8, row_offsets_px, col_offsets_px, gate_threshold) -> BatchResult:
+        size = self.config.patch_size
+        self.windows.append((tuple(row_offsets_px), tuple(col_offsets_px)))
+        grid = [(r, c) for r in row_offsets_px for c in col_offsets_px]
+        patches = [window[:, r : r + size, c : c + size] for window in windows_u8 for r, c in grid]
+        return self(np.stack(patches), gate_threshold)
+
+
 @pytest.fixture
 def fake_detector() -> FakeBlobDetector:
     return FakeBlobDetector()

@@ -2,7 +2,7 @@ import numpy as np
 
 from engine.evaluation.metrics import DetectionMetrics, ThresholdRow
 from engine.evaluation.report import EvaluationReport
-from engine.training.calibrate import choose_gate_threshold, choose_score_threshold
+from engine.training.calibrate import choose_gate_threshold, choose_score_threshold, precise_threshold
 
 
 def report_with(rows):
@@ -11,14 +11,15 @@ def report_with(rows):
     return EvaluationReport(1, 1, 1, 640, -1.0, detection, None, None, 0.0)
 
 
-def test_score_threshold_is_the_lowest_precise_enough():
-    rows = [(0.1, 98, 40), (0.3, 95, 6), (0.5, 93, 3), (0.9, 60, 0)]
-    assert choose_score_threshold(report_with(rows)) == 0.5
-
-
-def test_score_threshold_falls_back_to_best_f1():
+def test_score_threshold_has_the_best_f1():
     rows = [(0.1, 98, 400), (0.3, 90, 20), (0.5, 50, 10)]
     assert choose_score_threshold(report_with(rows)) == 0.3
+
+
+def test_precise_threshold_is_the_lowest_reaching_the_precision():
+    rows = [(0.1, 98, 40), (0.3, 95, 6), (0.5, 93, 3), (0.9, 60, 0)]
+    assert precise_threshold(report_with(rows)) == 0.5
+    assert precise_threshold(report_with(rows[:1])) is None
 
 
 def test_gate_threshold_keeps_99_percent_of_positive_patches():
