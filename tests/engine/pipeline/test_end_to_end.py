@@ -27,4 +27,7 @@ def test_shipped_model_finds_the_generated_aircraft(tmp_path):
     match = match_scene(result.boxes_raster_px, result.scores, truth.boxes_raster_px, iou_threshold=0.5)
     assert match.recall >= 0.8, match.describe()
     assert match.precision >= 0.5, match.describe()  # loose: the gate and threshold must not flood the map
-    assert result.stats.patches_passed_gate < result.stats.patches_total  # the gate does skip patches
+    # The recommended gate threshold (0.0011) keeps 99 % patch recall and passes all 16 patches of this
+    # airport-dense scene; a stricter gate skips patches (MODEL_CARD.md: the gate learned "airport").
+    strict = detect_raster(truth.path, DetectConfig(device="cpu", gate_threshold=0.05, extra={"threads": 1}))
+    assert strict.stats.patches_passed_gate < strict.stats.patches_total
