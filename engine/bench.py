@@ -35,8 +35,7 @@ CONFIGS = {
     "fp32-patch-batch8": ("fp32", False, {"batch_size": 8}),
     "fp32-patch-1thread": ("fp32", False, {"threads": 1}),
     "int8-window-2x2": ("window.int8", True, {"window_patches": 2}),
-    "int8-window-3x3": ("window.int8", True, {"window_patches": 3}),
-    "int8-window-5x5": ("window.int8", True, {"window_patches": 5}),
+    "int8-window-4x4": ("window.int8", True, {"window_patches": 4}),
     "int8-window-nospin": ("window.int8", True, {"spinning": False}),
     "int8-window-parallel": ("window.int8", True, {"parallel": True}),
 }
@@ -95,6 +94,7 @@ def run_once(scene_path: str, use_gate: bool, options: dict) -> dict:
         use_gate=use_gate,
         window_patches=options["window_patches"],
         prescreen=options["prescreen"],
+        gate_threshold=options.get("gate_threshold"),
         extra=tuning,
     )
     started = time.perf_counter()
@@ -167,11 +167,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="configurations also run with --no-gate (default: fp32-patch,int8-window)",
     )
     parser.add_argument("--gated-only", action="store_true", help="no --no-gate runs at all")
+    parser.add_argument(
+        "--gate-threshold",
+        type=float,
+        help="override the model's gate threshold (e.g. 1.01: no patch reaches the detector, the trunk + gate "
+        "cost alone)",
+    )
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     parser.add_argument("--batch-size", type=int, default=4, help="patches per call on the per-patch path")
-    parser.add_argument(
-        "--window-patches", type=int, default=None, help="patches per window side (default: by model, 4 int8 / 3 fp32)"
-    )
+    parser.add_argument("--window-patches", type=int, default=3, help="patches per window side (default 3)")
     parser.add_argument("--threads", type=int, default=0, help="ONNX Runtime intra-op threads (0: all cores)")
     parser.add_argument("--no-spinning", action="store_true", help="ONNX Runtime threads sleep when idle")
     parser.add_argument("--no-ap", action="store_true", help="skip the validation AP50 of each model variant")
@@ -256,6 +260,7 @@ def _options(args, model: str | None, prescreen: bool | None) -> dict:
         "threads": args.threads or None,
         "spinning": False if args.no_spinning else None,
         "parallel": None,
+        "gate_threshold": args.gate_threshold,
     }
 
 

@@ -64,6 +64,6 @@ class DetectConfig:
     stretch: str = "percentile"  # percentile | divide4 (10-bit data) | none
     merge_ios: float = 0.5  # cross-patch merge: intersection over the smaller box
     extent_map: tuple[float, float, float, float] | None = None  # (xmin, ymin, xmax, ymax) in the raster CRS
-    window_patches: int | None = None  # window graphs: patches per window side; None: by memory; 1: per patch
+    window_patches: int = 3  # window graphs: patches per window side (trunk once per window); 1: per patch
     prescreen: bool = True  # skip patches the decimated nodata mask shows empty, without reading them
     extra: dict = field(default_factory=dict, compare=False, hash=False)

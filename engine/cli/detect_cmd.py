@@ -33,9 +33,9 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--window-patches",
         type=_positive_int,
-        default=None,
+        default=3,
         help="with a window-graph model: patches per window side, the trunk running once per window "
-        "(default: 4 for INT8 models, 3 for fp32 ones, to stay under 2 GB; 1: one patch at a time)",
+        "(default 3: 4 x 4 windows go past 2 GB when the gate passes most patches; 1: one patch at a time)",
     )
     parser.add_argument(
         "--no-prescreen",
@@ -95,7 +95,7 @@ def detect_config(args) -> DetectConfig:
         bands=getattr(args, "bands", None),
         gsd_m=getattr(args, "gsd", None),
         stretch=getattr(args, "stretch", "percentile"),
-        window_patches=getattr(args, "window_patches", None),
+        window_patches=getattr(args, "window_patches", 3),
         prescreen=not getattr(args, "no_prescreen", False),
     )
 

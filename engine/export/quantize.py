@@ -4,8 +4,10 @@ training patches; the metadata travels with it and fp32 stays the reference."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -160,7 +162,7 @@ def quantize_model(
         "activations": "uint8",
     }
     overrides = input_quant_override(source, config) if options.uint8_input else {}
-    with atomic_output(dst_path, suffix=".onnx") as tmp:
+    with atomic_output(dst_path, suffix=".onnx") as tmp, _quiet_root_logger():
         quantize_static(
             source,
             tmp,
@@ -185,6 +187,19 @@ def quantize_model(
         del quantized.graph.value_info[:]
         onnx.save(quantized, tmp)
     return record
+
+
+@contextmanager
+def _quiet_root_logger():
+    """ONNX Runtime's quantizer warns on the root logger that the model was not pre-processed (shape
+    inference and fusions it does not need here): keep the user's terminal for real problems."""
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        root.setLevel(level)
 
 
 def _load_source(path: str) -> onnx.ModelProto:

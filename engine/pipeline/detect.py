@@ -90,8 +90,7 @@ class RunPlan:
     def of(cls, config: DetectConfig, model: ModelConfig, detector: Detector | None = None) -> RunPlan:
         gate = model.gate_threshold if config.gate_threshold is None else config.gate_threshold
         tile_px = config.tile_size or model.patch_size
-        per_window = config.window_patches or default_window_patches(detector)
-        windowed = hasattr(detector, "run_windows") and per_window > 1 and tile_px == model.patch_size
+        windowed = hasattr(detector, "run_windows") and config.window_patches > 1 and tile_px == model.patch_size
         return cls(
             score_threshold=model.score_threshold
             if config.score_threshold is None
@@ -101,14 +100,8 @@ class RunPlan:
             tile_px=tile_px,
             overlap=model.overlap if config.overlap is None else config.overlap,
             batch_size=max(1, config.batch_size),
-            window_patches=int(per_window) if windowed else 0,
+            window_patches=int(config.window_patches) if windowed else 0,
         )
-
-
-def default_window_patches(detector) -> int:
-    """Patches per window side when not asked: 4 x 4 for INT8 models (about 1.1 GB for ONNX Runtime at
-    640 px), 3 x 3 for fp32 ones (4 x 4 would take about 1.4 GB): the whole run stays under 2 GB."""
-    return 4 if getattr(detector, "input_dtype", np.float32) is np.uint8 else 3
 
 
 def detect_raster(

@@ -32,7 +32,7 @@ def test_export_window_graph_then_quantize_then_detect(tmp_path, capsys, tiny_mo
     )
     assert code == 0, capsys.readouterr().err
     run = json.loads(stats.read_text())["rasters"][0]
-    assert run["window_patches"] == 4 and run["windows"] >= 1  # INT8: 4 x 4 windows by default
+    assert run["window_patches"] == 3 and run["windows"] >= 1
 
 
 def test_quantize_refuses_bad_requests(tmp_path, capsys, tiny_models):

@@ -75,13 +75,3 @@ def test_a_window_mark_on_a_per_patch_graph_is_refused(tiny_models, tmp_path):
     with pytest.raises(ModelError, match="window graph but lacks windows"):
         load_detector(str(path), device="cpu")
 
-
-def test_default_window_size_follows_the_model_precision(tiny_models):
-    from engine.pipeline.detect import default_window_patches
-
-    assert default_window_patches(load_detector(tiny_models.window_onnx, device="cpu", threads=1)) == 3
-
-    class Int8:
-        input_dtype = np.uint8
-
-    assert default_window_patches(Int8()) == 4
