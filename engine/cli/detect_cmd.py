@@ -9,6 +9,7 @@ import os
 import sys
 import tempfile
 
+from engine.cli.arg_types import positive_float, positive_int
 from engine.config import DetectConfig
 from engine.errors import R2cnnError
 
@@ -24,15 +25,15 @@ def register(subparsers) -> None:
     parser.add_argument("-o", "--output", required=True, metavar="OUT.gpkg", help="output GeoPackage")
     add_model_options(parser)
     parser.add_argument(
-        "--tile-size", type=_positive_int, help="patch size in model pixels (default: the model's)"
+        "--tile-size", type=positive_int, help="patch size in model pixels (default: the model's)"
     )
     parser.add_argument("--overlap", type=_overlap, help="patch overlap, 0..<1 (default: the model's, 0.2)")
     parser.add_argument(
-        "--batch-size", type=_positive_int, default=4, help="patches per network call (default 4)"
+        "--batch-size", type=positive_int, default=4, help="patches per network call (default 4)"
     )
     parser.add_argument(
         "--window-patches",
-        type=_positive_int,
+        type=positive_int,
         default=3,
         help="with a window-graph model: patches per window side, the trunk running once per window "
         "(default 3: 4 x 4 windows go past 2 GB when the gate passes most patches; 1: one patch at a time)",
@@ -46,7 +47,7 @@ def register(subparsers) -> None:
         "--bands", type=_bands, metavar="B[,G,B]", help="1-based band(s) to use: 1 grey or 3 (R,G,B)"
     )
     parser.add_argument(
-        "--gsd", type=_positive_float, metavar="METRES", help="ground resolution, overrides the file"
+        "--gsd", type=positive_float, metavar="METRES", help="ground resolution, overrides the file"
     )
     parser.add_argument(
         "--stretch",
@@ -238,18 +239,8 @@ def _json_default(value):
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
-    return value
 
 
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
 
 
 def _fraction(text: str) -> float:

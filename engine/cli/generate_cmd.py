@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from engine.cli.arg_types import non_negative_int, positive_float
+
 
 def register(subparsers) -> None:
     """Add the subcommand."""
@@ -17,9 +19,9 @@ def register(subparsers) -> None:
     parser.add_argument("--width", type=_side, default=4096, help="columns (default 4096)")
     parser.add_argument("--height", type=_side, default=4096, help="rows (default 4096)")
     parser.add_argument("--seed", type=int, default=0, help="scene seed: the same seed gives the same scene")
-    parser.add_argument("--airports", type=_non_negative, default=2, help="airports to place (default 2)")
+    parser.add_argument("--airports", type=non_negative_int, default=2, help="airports to place (default 2)")
     parser.add_argument(
-        "--gsd", type=_positive, default=2.0, help="ground resolution in metres (default 2.0)"
+        "--gsd", type=positive_float, default=2.0, help="ground resolution in metres (default 2.0)"
     )
     parser.add_argument(
         "--bands", type=int, choices=(1, 2, 3, 4), default=1, help="bands (default 1, panchromatic)"
@@ -65,15 +67,5 @@ def _side(text: str) -> int:
     return value
 
 
-def _non_negative(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
 
 
-def _positive(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
