@@ -25,30 +25,47 @@ DYNAMIC_AXES = {
 }
 
 
-def export_onnx(model: R2CNN, path: str, config: ModelConfig, metadata: dict | None = None) -> None:
-    """Trace the eval-mode graph at the model's patch size (dynamic batch) and write it atomically."""
-    model = model.eval().cpu()
-    size = config.patch_size
-    example = (torch.zeros(2, config.in_channels, size, size), torch.tensor(0.5))
+def metadata_entries(config: ModelConfig, metadata: dict | None) -> dict[str, str]:
+    """The configuration under CONFIG_KEY plus any extra metadata, all as strings (JSON where needed)."""
+    entries = {CONFIG_KEY: config.to_json()}
+    entries.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in (metadata or {}).items()})
+    return entries
+
+
+def trace_to_onnx(
+    module: torch.nn.Module,
+    example: tuple,
+    path: str,
+    input_names: list[str],
+    dynamic_axes: dict,
+    entries: dict[str, str],
+) -> None:
+    """Trace with the TorchScript exporter, embed the metadata, check, and write atomically."""
     with atomic_output(path, suffix=".onnx") as tmp:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             torch.onnx.export(
-                model,
+                module,
                 example,
                 tmp,
-                input_names=INPUT_NAMES,
+                input_names=input_names,
                 output_names=OUTPUT_NAMES,
-                dynamic_axes=DYNAMIC_AXES,
+                dynamic_axes=dynamic_axes,
                 opset_version=ONNX_OPSET,
                 dynamo=False,
             )
         proto = onnx.load(tmp)
-        entries = {CONFIG_KEY: config.to_json()}
-        entries.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in (metadata or {}).items()})
         del proto.metadata_props[:]
         for key, value in entries.items():
             proto.metadata_props.add(key=key, value=value)
         proto.producer_name = "r2cnn"
         onnx.checker.check_model(proto)
         onnx.save(proto, tmp)
+
+
+def export_onnx(model: R2CNN, path: str, config: ModelConfig, metadata: dict | None = None) -> None:
+    """Trace the eval-mode graph at the model's patch size (dynamic batch) and write it atomically."""
+    model = model.eval().cpu()
+    size = config.patch_size
+    example = (torch.zeros(2, config.in_channels, size, size), torch.tensor(0.5))
+    trace_to_onnx(model, example, path, INPUT_NAMES, DYNAMIC_AXES, metadata_entries(config, metadata))

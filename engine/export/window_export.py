@@ -7,15 +7,10 @@ tells the runtime which graph it holds.
 
 from __future__ import annotations
 
-import json
-import warnings
-
-import onnx
 import torch
 
-from engine.atomic_output import atomic_output
 from engine.config import ModelConfig
-from engine.export.onnx_export import CONFIG_KEY, ONNX_OPSET, OUTPUT_NAMES
+from engine.export.onnx_export import metadata_entries, trace_to_onnx
 from engine.network.r2cnn import R2CNN
 from engine.network.window_detector import FEATURE_STRIDE, WindowDetector
 from engine.runtime.onnx_runtime import GRAPH_KEY, WINDOW_GRAPH
@@ -43,28 +38,5 @@ def export_window_onnx(model: R2CNN, path: str, config: ModelConfig, metadata: d
         torch.tensor([0, step, 2 * step], dtype=torch.int64),
         torch.tensor(0.5),
     )
-    entries = {
-        CONFIG_KEY: config.to_json(),
-        **{k: v if isinstance(v, str) else json.dumps(v) for k, v in (metadata or {}).items()},
-        GRAPH_KEY: WINDOW_GRAPH,
-    }
-    with atomic_output(path, suffix=".onnx") as tmp:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                wrapper,
-                example,
-                tmp,
-                input_names=WINDOW_INPUT_NAMES,
-                output_names=OUTPUT_NAMES,
-                dynamic_axes=WINDOW_DYNAMIC_AXES,
-                opset_version=ONNX_OPSET,
-                dynamo=False,
-            )
-        proto = onnx.load(tmp)
-        del proto.metadata_props[:]
-        for key, value in entries.items():
-            proto.metadata_props.add(key=key, value=value)
-        proto.producer_name = "r2cnn"
-        onnx.checker.check_model(proto)
-        onnx.save(proto, tmp)
+    entries = {**metadata_entries(config, metadata), GRAPH_KEY: WINDOW_GRAPH}
+    trace_to_onnx(wrapper, example, path, WINDOW_INPUT_NAMES, WINDOW_DYNAMIC_AXES, entries)
