@@ -34,37 +34,29 @@ class CocoMetrics:
     max_dets: int
 
 
+def _annotation(annotation_id: int, image_id: int, box: np.ndarray) -> dict:
+    """One COCO annotation (x, y, w, h) for an x0, y0, x1, y1 box in image pixels."""
+    w, h = float(box[2] - box[0]), float(box[3] - box[1])
+    return {
+        "id": annotation_id,
+        "image_id": image_id,
+        "category_id": 1,
+        "iscrowd": 0,
+        "bbox": [float(box[0]), float(box[1]), w, h],
+        "area": w * h,
+    }
+
+
 def _coco_dicts(results: Sequence[ImageResult]) -> tuple[dict, list[dict]]:
     """Ground truth dataset and detection annotations in COCO form (boxes as x, y, w, h)."""
     images, gt_annotations, detections = [], [], []
     for image_id, result in enumerate(results, start=1):
         images.append({"id": image_id})
         for box in np.asarray(result.gt_boxes_px, dtype=np.float64).reshape(-1, 4):
-            w, h = float(box[2] - box[0]), float(box[3] - box[1])
-            gt_annotations.append(
-                {
-                    "id": len(gt_annotations) + 1,
-                    "image_id": image_id,
-                    "category_id": 1,
-                    "iscrowd": 0,
-                    "bbox": [float(box[0]), float(box[1]), w, h],
-                    "area": w * h,
-                }
-            )
+            gt_annotations.append(_annotation(len(gt_annotations) + 1, image_id, box))
         boxes = np.asarray(result.boxes_px, dtype=np.float64).reshape(-1, 4)
         for box, score in zip(boxes, np.asarray(result.scores, dtype=np.float64).reshape(-1), strict=True):
-            w, h = float(box[2] - box[0]), float(box[3] - box[1])
-            detections.append(
-                {
-                    "id": len(detections) + 1,
-                    "image_id": image_id,
-                    "category_id": 1,
-                    "iscrowd": 0,
-                    "bbox": [float(box[0]), float(box[1]), w, h],
-                    "area": w * h,
-                    "score": float(score),
-                }
-            )
+            detections.append({**_annotation(len(detections) + 1, image_id, box), "score": float(score)})
     categories = [{"id": 1, "name": "aircraft"}]
     return {"images": images, "annotations": gt_annotations, "categories": categories}, detections
 
