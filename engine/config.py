@@ -31,6 +31,7 @@ class ModelConfig:
     det_nms_iou: float = 0.3
     score_threshold: float = 0.5
     gate_threshold: float = 0.5
+    gate_pooling: str = "max"  # max: one aircraft lights a 640 px patch as much as a 320 px crop; mean: older files
     class_names: tuple[str, ...] = ("aircraft",)
 
     def to_json(self) -> str:
@@ -43,6 +44,7 @@ class ModelConfig:
         raw = json.loads(text)
         names = {f.name for f in dataclasses.fields(cls)}
         kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items() if k in names}
+        kwargs.setdefault("gate_pooling", "mean")  # files written before the key existed pooled by the mean
         return cls(**kwargs)
 
 
@@ -52,6 +54,7 @@ class DetectConfig:
 
     model_path: str | None = None  # None: the bundled model
     backend: str = "onnx"  # onnx | torch
+    precision: str = "auto"  # bundled model only: auto (int8 on CPU, fp32 on CUDA) | int8 | fp32
     device: str = "auto"  # auto | cpu | cuda
     score_threshold: float | None = None  # None: the model's recommended one
     gate_threshold: float | None = None  # None: the model's recommended one
@@ -67,3 +70,8 @@ class DetectConfig:
     window_patches: int = 3  # window graphs: patches per window side (trunk once per window); 1: per patch
     prescreen: bool = True  # skip patches the decimated nodata mask shows empty, without reading them
     extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def bundled_precision(self) -> str:
+        """The precision asked of the bundled model: auto with a tile size of the user's own needs fp32
+        (the INT8 window graph is exported for the model's patch size only)."""
+        return "fp32" if self.precision == "auto" and self.tile_size is not None else self.precision

@@ -4,7 +4,6 @@ from __future__ import annotations
 from pathlib import Path
 
 PLUGIN_DIR = Path(__file__).resolve().parent
-MODEL_FILE_NAME = "r2cnn_aircraft.onnx"
 
 
 def resources_dir() -> Path:
@@ -13,11 +12,6 @@ def resources_dir() -> Path:
     if packaged.is_dir():
         return packaged
     return PLUGIN_DIR.parent / "resources"
-
-
-def default_model_path() -> Path:
-    """The bundled model used when the MODEL parameter is left empty."""
-    return resources_dir() / "models" / MODEL_FILE_NAME
 
 
 def style_path() -> Path:

@@ -14,7 +14,11 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TOP = "r2cnn_qgis"
 MODEL = Path("resources/models/r2cnn_aircraft.onnx")
-OPTIONAL_FILES = (Path("resources/models/MODEL_CARD.md"), Path("LICENSE"))
+OPTIONAL_FILES = (
+    Path("resources/models/r2cnn_aircraft.window.int8.onnx"),  # the fast default on CPU; fp32 is the fallback
+    Path("resources/models/MODEL_CARD.md"),
+    Path("LICENSE"),
+)
 REQUIRED_RESOURCES = (Path("resources/styles/aircraft.qml"), Path("resources/icon.svg"))
 SKIPPED_DIRS = {"__pycache__", ".pytest_cache", ".ruff_cache", "tests", ".mypy_cache"}
 SKIPPED_SUFFIXES = {".pyc", ".pyo", ".orig", ".rej", ".swp"}

@@ -50,7 +50,10 @@ def run(args) -> int:
     config = detect_config(args)
     scene_path = os.path.join(args.out, DEMO_SCENE)
     try:
-        detector = load_detector(config.model_path, config.backend, config.device, config.score_threshold)
+        detector = load_detector(
+            config.model_path, config.backend, config.device, config.score_threshold,
+            precision=config.bundled_precision(),
+        )
         try:
             os.makedirs(args.out, exist_ok=True)
         except OSError as exc:

@@ -78,6 +78,13 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
         "--no-gate", action="store_true", help="run the detector on every patch (no classifier gate)"
     )
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="default: auto")
+    parser.add_argument(
+        "--precision",
+        choices=("auto", "int8", "fp32"),
+        default="auto",
+        help="bundled model only: int8 (INT8 window graph, about 2x faster on CPU, same validation AP50), "
+        "fp32 (the reference graph); auto (default): int8 on CPU, fp32 on CUDA or with --tile-size",
+    )
     parser.add_argument("--backend", choices=("onnx", "torch"), default="onnx", help="default: onnx")
 
 
@@ -87,6 +94,7 @@ def detect_config(args) -> DetectConfig:
         model_path=args.model,
         backend=args.backend,
         device=args.device,
+        precision=args.precision,
         score_threshold=args.score_threshold,
         gate_threshold=args.gate_threshold,
         use_gate=not args.no_gate,
@@ -117,9 +125,13 @@ def run(args) -> int:
         if config.tile_size is not None and config.tile_size < 32:
             raise CliError("--tile-size must be at least 32 px")
         _check_rasters(args.rasters, config)
-        detector = load_detector(config.model_path, config.backend, config.device, config.score_threshold)
+        detector = load_detector(
+            config.model_path, config.backend, config.device, config.score_threshold,
+            precision=config.bundled_precision(),
+        )
         _check_tile_size(detector, config)
-        say(f"model {config.model_path or 'bundled'} on {detector.device}" + _providers(detector))
+        say(f"model {config.model_path or 'bundled ' + os.path.basename(getattr(detector, 'model_path', ''))} on {detector.device}"
+            + _providers(detector))
         results = []
         for path in args.rasters:
             with _ProgressBar(path, args.quiet) as report:

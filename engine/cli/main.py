@@ -15,6 +15,7 @@ SUBCOMMAND_MODULES = (
     "engine.cli.evaluate_cmd",
     "engine.cli.anchors_cmd",
     "engine.cli.export_cmd",
+    "engine.cli.tune_gate_cmd",
     "engine.cli.quantize_cmd",
     "engine.cli.generate_cmd",
     "engine.cli.demo_cmd",

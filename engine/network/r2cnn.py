@@ -39,7 +39,7 @@ class R2CNN(nn.Module):
         self.register_buffer("std", torch.tensor(config.std, dtype=torch.float32).view(1, -1, 1, 1))
         self.tiny_net = TinyNet(config.in_channels)
         self.attention = GlobalAttention(TinyNet.STRIDE16_CHANNELS)
-        self.classifier = PatchClassifier(TinyNet.STRIDE16_CHANNELS)
+        self.classifier = PatchClassifier(TinyNet.STRIDE16_CHANNELS, pooling=config.gate_pooling)
         self.zoom = ZoomOutZoomIn(TinyNet.STRIDE8_CHANNELS, TinyNet.STRIDE16_CHANNELS, DETECTOR_CHANNELS)
         self.rpn = RpnHead(DETECTOR_CHANNELS, len(config.anchor_sizes_px))
         self.rfcn = RfcnHead(DETECTOR_CHANNELS, config.anchor_stride, config.psroi_k, config.psroi_samples)

@@ -170,7 +170,8 @@ def _load_detector(config: DetectConfig) -> Detector:
     fields = ("threads", "inter_op_threads", "parallel", "spinning", "memory_arena")
     tuning = SessionTuning(**{k: config.extra[k] for k in fields if config.extra.get(k) is not None})
     return load_detector(
-        config.model_path, config.backend, config.device, config.score_threshold, tuning.threads, tuning
+        config.model_path, config.backend, config.device, config.score_threshold, tuning.threads, tuning,
+        config.bundled_precision(),
     )
 
 

@@ -7,14 +7,41 @@ from pathlib import Path
 from engine.errors import ModelError
 from engine.runtime.types import BatchResult, Detector, PatchDetections
 
-BUNDLED_MODEL_NAME = "r2cnn_aircraft.onnx"
+BUNDLED_MODEL_NAME = "r2cnn_aircraft.onnx"  # fp32, per patch: the reference graph (docs/ARCHITECTURE.md contract)
+BUNDLED_FAST_MODEL_NAME = "r2cnn_aircraft.window.int8.onnx"  # same weights, INT8, trunk once per window
+PRECISIONS = ("auto", "int8", "fp32")
 
-__all__ = ["BatchResult", "Detector", "PatchDetections", "bundled_model_path", "load_detector"]
+__all__ = ["BatchResult", "Detector", "PatchDetections", "bundled_model_for", "bundled_model_path", "load_detector"]
 
 
 def bundled_model_path() -> Path:
     """resources/models/ beside engine/: the repository root in a checkout, the plugin folder in the zip."""
     return Path(__file__).resolve().parents[2] / "resources" / "models" / BUNDLED_MODEL_NAME
+
+
+def bundled_model_for(precision: str = "fp32", device: str = "cpu") -> Path:
+    """Which bundled file runs: INT8 window graph on CPU (README Performance), fp32 where CUDA runs it.
+
+    auto picks int8 unless CUDA will run the model (int8 there is not what GPUs are fast at); int8 falls
+    back to the fp32 file when the INT8 one is not there (a plugin zip built without it).
+    """
+    if precision not in PRECISIONS:
+        raise ModelError(f"unknown precision {precision!r} (expected one of {', '.join(PRECISIONS)})")
+    if precision == "auto":
+        precision = "fp32" if _cuda_expected(device) else "int8"
+    fast = bundled_model_path().with_name(BUNDLED_FAST_MODEL_NAME)
+    return fast if precision == "int8" and fast.is_file() else bundled_model_path()
+
+
+def _cuda_expected(device: str) -> bool:
+    """device cuda, or auto with ONNX Runtime's CUDA provider installed."""
+    if device != "auto":
+        return device == "cuda"
+    try:
+        import onnxruntime
+    except ImportError:
+        return False
+    return "CUDAExecutionProvider" in onnxruntime.get_available_providers()
 
 
 def load_detector(
@@ -24,8 +51,10 @@ def load_detector(
     min_score: float | None = None,
     threads: int | None = None,
     tuning=None,
+    precision: str = "fp32",
 ) -> Detector:
-    """The Detector for a model file (None: the bundled ONNX model); min_score None: the model's own.
+    """The Detector for a model file (None: the bundled ONNX model at `precision`, see bundled_model_for);
+    min_score None: the model's own.
 
     An ONNX window graph (r2cnn export --graph window) gives an OnnxWindowDetector, which the pipeline
     feeds whole windows; `tuning` (onnx_runtime.SessionTuning) overrides threads and the executor.
@@ -34,7 +63,7 @@ def load_detector(
         from engine.runtime.onnx_runtime import SessionTuning, load_onnx_detector
 
         if model_path is None:
-            bundled = bundled_model_path()
+            bundled = bundled_model_for(precision, device)
             if not bundled.is_file():
                 raise ModelError(f"the bundled model is missing ({bundled}); pass a model file")
             model_path = str(bundled)

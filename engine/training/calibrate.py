@@ -25,7 +25,7 @@ class Calibration:
     gate_threshold: float
     validation: EvaluationReport  # at the recommended thresholds, gate on
     validation_no_gate: EvaluationReport  # every patch through the detector
-    gate_all_patches: GateMetrics  # validation + generated patches (the validation images all hold aircraft)
+    gate_all_patches: GateMetrics  # validation + generated scenes, tiled (the validation images all hold aircraft)
     precision_095_threshold: float | None  # lowest score threshold with precision >= 0.95 (None: never)
 
 
@@ -43,22 +43,70 @@ def precise_threshold(report: EvaluationReport, precision: float = TARGET_PRECIS
     return min(r.score_threshold for r in rows) if rows else None
 
 
-def choose_gate_threshold(gate_scores: np.ndarray, positive: np.ndarray) -> float:
-    """Highest threshold (<= 0.5) that still passes 99 % of the patches that hold an aircraft."""
-    positives = np.sort(gate_scores[positive])
-    if positives.size == 0:
+def choose_gate_threshold(aircraft_best_scores: np.ndarray) -> float:
+    """Highest threshold (<= 0.5) that keeps 99 % of the aircraft inside at least one passed patch.
+
+    Per aircraft, not per patch: with 20 % overlap an aircraft cut by one patch's edge lies whole in its
+    neighbour, so that edge patch may be skipped without losing it.
+    """
+    best = np.sort(np.asarray(aircraft_best_scores, dtype=np.float64).reshape(-1))
+    if best.size == 0:
         return MAX_GATE_THRESHOLD
-    allowed_misses = int(np.floor((1 - TARGET_GATE_RECALL) * positives.size))
-    return float(min(MAX_GATE_THRESHOLD, positives[allowed_misses] - 1e-6))
+    allowed_misses = int(np.floor((1 - TARGET_GATE_RECALL) * best.size))
+    return float(min(MAX_GATE_THRESHOLD, best[allowed_misses] - 1e-6))
 
 
-def generated_gate_images(count: int = 4, size_px: int = 3072, seed: int = 1234) -> list[LabelledImage]:
-    """Generated scenes (seeds never used in training) tiled like real rasters: gate negatives too."""
+@dataclass(frozen=True)
+class GateScores:
+    """Gate scores of every patch of tiled images, and per aircraft the best of the patches holding it whole."""
+
+    patch_scores: np.ndarray
+    patch_positive: np.ndarray  # an aircraft centre inside (the evaluation's rule)
+    aircraft_best: np.ndarray
+
+
+def tiled_gate_scores(detector, images: list[LabelledImage], batch_size: int = 8) -> GateScores:
+    """Tile each image as detect_raster does and run the gate alone (threshold above 1: no detector work)."""
+    from engine.pipeline.tiling import tile_grid
+
+    patch, overlap = int(detector.config.patch_size), float(detector.config.overlap)
+    scores, positive, best = [], [], []
+    for item in images:
+        height, width = item.image.shape[:2]
+        origins = tile_grid(width, height, patch, overlap).astype(int)
+        origins = np.array([(x, y) for x, y in origins if item.image[y : y + patch, x : x + patch].any()], int)
+        origins = origins.reshape(-1, 2)  # all-zero (nodata) patches: the pipeline never asks the gate
+        image_scores = [np.zeros(0, np.float32)]
+        for start in range(0, len(origins), batch_size):
+            batch = np.zeros((len(origins[start : start + batch_size]), 3, patch, patch), np.uint8)
+            for k, (x, y) in enumerate(origins[start : start + batch_size]):
+                crop = item.image[y : y + patch, x : x + patch].transpose(2, 0, 1)
+                batch[k, :, : crop.shape[1], : crop.shape[2]] = crop
+            image_scores.append(detector(batch, 2.0).gate_scores)
+        image_scores = np.concatenate(image_scores)
+        boxes = np.asarray(item.boxes_px, np.float64).reshape(-1, 4)
+        centre = (boxes[:, :2] + boxes[:, 2:]) / 2
+        aircraft = np.zeros(len(boxes))
+        for (x, y), score in zip(origins, image_scores, strict=True):
+            x1, y1 = min(x + patch, width), min(y + patch, height)
+            whole = (boxes[:, 0] >= x) & (boxes[:, 1] >= y) & (boxes[:, 2] <= x1) & (boxes[:, 3] <= y1)
+            inside = (centre[:, 0] >= x) & (centre[:, 0] < x + patch) & (centre[:, 1] >= y) & (centre[:, 1] < y + patch)
+            aircraft[whole] = np.maximum(aircraft[whole], score)
+            positive.append(bool(inside.any()))
+        scores.append(image_scores)
+        best.append(aircraft)
+    return GateScores(np.concatenate(scores), np.asarray(positive, bool), np.concatenate(best))
+
+
+def generated_gate_images(count: int = 8, size_px: int = 3072, seed: int = 1234) -> list[LabelledImage]:
+    """Generated scenes (seeds never used in training; 0, 1 or 2 airports, stray aircraft on fields) tiled
+    like real rasters: gate negatives and isolated aircraft too."""
     from engine.synthetic.scene_generator import render_scene
 
     images = []
     for index in range(count):
-        scene = render_scene(np.random.default_rng(seed + index), size_px, size_px, n_airports=1)
+        airports = (1, 0, 2)[index % 3]
+        scene = render_scene(np.random.default_rng(seed + index), size_px, size_px, n_airports=airports)
         stretch = percentile_stretch(scene.image_u16[None].astype(np.float32), scene.valid_mask)
         grey = stretch.apply(scene.image_u16[None])[0]
         images.append(LabelledImage(f"generated-{seed + index}", np.repeat(grey[..., None], 3, axis=2),
@@ -70,13 +118,11 @@ def calibrate(detector, validation: list[LabelledImage], gate_extra: list[Labell
     """Score threshold from the validation table; gate threshold from validation + generated patches."""
     dense = evaluate_detector(detector, validation, -1.0, SCORE_GRID, with_coco=False)
     score_threshold = choose_score_threshold(dense)
-    extra = evaluate_detector(detector, gate_extra, -1.0, with_coco=False) if gate_extra else None
-    scores = np.asarray(dense.patch_gate_scores + (extra.patch_gate_scores if extra else ()))
-    positive = np.asarray(dense.patch_positive + (extra.patch_positive if extra else ()), bool)
-    gate_threshold = choose_gate_threshold(scores, positive)
+    gate = tiled_gate_scores(detector, validation + gate_extra)
+    gate_threshold = choose_gate_threshold(gate.aircraft_best)
     precise = precise_threshold(dense)
     thresholds = tuple(sorted(set(DEFAULT_SCORE_THRESHOLDS) | {score_threshold} | ({precise} if precise else set())))
     gated = evaluate_detector(detector, validation, gate_threshold, thresholds)
     no_gate = evaluate_detector(detector, validation, -1.0, thresholds, gate_report_threshold=gate_threshold)
-    gate_all = gate_metrics(scores, positive, gate_threshold)
+    gate_all = gate_metrics(gate.patch_scores, gate.patch_positive, gate_threshold, gate.aircraft_best >= gate_threshold)
     return Calibration(score_threshold, gate_threshold, gated, no_gate, gate_all, precise)

@@ -42,3 +42,34 @@ def test_shipped_onnx_matches_its_torch_weights(shared_dir):
         assert len(a.scores) == len(b.scores) > 0
         np.testing.assert_allclose(a.boxes_patch_px, b.boxes_patch_px, atol=0.05)
         np.testing.assert_allclose(a.scores, b.scores, atol=1e-3)
+
+
+def test_shipped_int8_window_model_is_made_from_the_shipped_fp32_one():
+    """Same configuration, thresholds and validation record: a re-exported fp32 model needs a new INT8 file."""
+    import onnx
+
+    from engine.runtime import bundled_model_for
+
+    fast = bundled_model_for("int8", "cpu")
+    assert fast.name == "r2cnn_aircraft.window.int8.onnx", "the INT8 window graph is not shipped"
+
+    def meta(path):
+        return {p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}
+
+    fp32, int8 = meta(bundled_model_path()), meta(fast)
+    assert int8["r2cnn_graph"] == "window" and "r2cnn_quantization" in int8
+    for key in ("r2cnn_config", "validation_metrics", "training"):
+        assert int8[key] == fp32[key], key
+
+
+@pytest.mark.slow
+def test_shipped_int8_window_model_keeps_validation_ap50(shared_dir):
+    """The issue's bar for the speed levers: validation AP50 within 0.01 of the fp32 model."""
+    root = shared_dir / "datasets" / "airbus-aircraft"
+    reports = []
+    for precision in ("fp32", "int8"):
+        detector = load_detector(None, min_score=0.05, precision=precision)
+        images = [load_image(root, image_id, gsd_m=detector.config.gsd_m) for image_id in validation_ids()]
+        reports.append(evaluate_detector(detector, images, -1.0, with_coco=False))
+    fp32, int8 = (r.detection.ap50 for r in reports)
+    assert abs(int8 - fp32) <= 0.01, (fp32, int8)

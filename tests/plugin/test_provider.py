@@ -8,7 +8,8 @@ sys.path.insert(0, str(Path(__file__).parent))  # --import-mode=importlib: make 
 from plugin_helpers import ensure_provider  # noqa: E402
 
 EXPECTED_PARAMETERS = [
-    "INPUT", "BANDS", "MODEL", "SCORE_THRESHOLD", "USE_GATE", "GATE_THRESHOLD", "DEVICE", "TILE_SIZE",
+    "INPUT", "BANDS", "MODEL", "SCORE_THRESHOLD", "USE_GATE", "GATE_THRESHOLD", "DEVICE", "PRECISION",
+    "TILE_SIZE",
     "OVERLAP", "EXTENT", "OUTPUT",
 ]
 
@@ -40,6 +41,7 @@ def test_parameters_outputs_and_defaults(qgis_app):
     assert definition("SCORE_THRESHOLD").defaultValue() == 0.3
     assert definition("USE_GATE").defaultValue() is True
     assert definition("DEVICE").options() == ["auto", "cpu", "cuda"]
+    assert len(definition("PRECISION").options()) == 3 and definition("PRECISION").defaultValue() == 0
     optional = {
         p.name() for p in algorithm.parameterDefinitions()
         if p.flags() & QgsProcessingParameterDefinition.FlagOptional

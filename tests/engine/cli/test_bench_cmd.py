@@ -66,6 +66,8 @@ def test_tiny_bench_run_writes_a_report(tmp_path, blob_model_path, capsys):
             "--configs",
             "prescreen",
             "--no-ap",
+            "--repeat",
+            "2",
             "--threads",
             "1",
             "--out-dir",
@@ -79,6 +81,7 @@ def test_tiny_bench_run_writes_a_report(tmp_path, blob_model_path, capsys):
     assert set(report["runs"]) == {"fp32-patch", "prescreen", "fp32-patch/no-gate"}  # the baseline always runs
     gated = report["runs"]["fp32-patch"]
     assert gated["patches_total"] == 25 and gated["wall_s"] > 0 and gated["peak_rss_mb"] > 0
+    assert len(gated["wall_s_rounds"]) == 2 and min(gated["wall_s_rounds"]) <= gated["wall_s"]
     assert report["runs"]["prescreen"]["agreement"]["same_aircraft_jaccard"] == 1.0
     assert "speedup_gated_vs_no_gate" in report["summary"]
     assert "| prescreen |" in capsys.readouterr().out
@@ -115,3 +118,13 @@ def _copy(src, dst) -> None:
     import shutil
 
     shutil.copyfile(src, dst)
+
+
+def test_median_of_rounds_keeps_the_first_detections_and_the_median_time():
+    first = {"wall_s": 10.0, "patches_total": 100, "peak_rss_mb": 500.0, "detections": 7}
+    record = bench.median_of_rounds(None, first)
+    record = bench.median_of_rounds(record, {**first, "wall_s": 30.0, "peak_rss_mb": 520.0, "detections": 8})
+    record = bench.median_of_rounds(record, {**first, "wall_s": 12.0})
+    assert record["wall_s"] == 12.0 and record["wall_s_rounds"] == [10.0, 30.0, 12.0]
+    assert record["patches_per_s"] == round(100 / 12.0, 2) and record["peak_rss_mb"] == 520.0
+    assert record["detections"] == 7

@@ -1,7 +1,7 @@
 """The shipped model on a generated scene with known aircraft, at IoU >= 0.5.
 
-Issue #4 targets recall >= 0.9; the shipped model measures 0.817 here (see MODEL_CARD.md), so this
-guards the level reached rather than the target."""
+Issue #4 targets recall >= 0.9; the shipped model measures less here (see MODEL_CARD.md), so this
+guards the level reached rather than the target. The default is the INT8 window graph on CPU."""
 
 from __future__ import annotations
 
@@ -27,7 +27,18 @@ def test_shipped_model_finds_the_generated_aircraft(tmp_path):
     match = match_scene(result.boxes_raster_px, result.scores, truth.boxes_raster_px, iou_threshold=0.5)
     assert match.recall >= 0.8, match.describe()
     assert match.precision >= 0.5, match.describe()  # loose: the gate and threshold must not flood the map
-    # The recommended gate threshold (0.0011) keeps 99 % patch recall and passes all 16 patches of this
-    # airport-dense scene; a stricter gate skips patches (MODEL_CARD.md: the gate learned "airport").
-    strict = detect_raster(truth.path, DetectConfig(device="cpu", gate_threshold=0.05, extra={"threads": 1}))
-    assert strict.stats.patches_passed_gate < strict.stats.patches_total
+    # The gate must not cost aircraft: the same scene with every patch through the detector.
+    ungated = detect_raster(truth.path, DetectConfig(device="cpu", use_gate=False, extra={"threads": 1}))
+    everything = match_scene(ungated.boxes_raster_px, ungated.scores, truth.boxes_raster_px, iou_threshold=0.5)
+    assert match.recall >= everything.recall - 0.02, (match.describe(), everything.describe())
+
+
+@pytest.mark.slow
+def test_gate_skips_most_of_a_scene_without_airports(tmp_path):
+    """What makes huge scenes fast (R2-CNN's gate): fields, roads and towns do not reach the detector."""
+    from engine.synthetic.scene_generator import write_scene_geotiff
+
+    truth = write_scene_geotiff(tmp_path / "fields.tif", 2048, 2048, seed=12, n_airports=0)
+    result = detect_raster(truth.path, DetectConfig(device="cpu", extra={"threads": 1}))
+    computed = result.stats.patches_total - result.stats.patches_skipped_nodata
+    assert computed > 0 and result.stats.patches_passed_gate <= 0.25 * computed, result.stats

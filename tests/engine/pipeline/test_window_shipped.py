@@ -29,10 +29,24 @@ def test_window_graph_finds_the_same_aircraft(tmp_path):
     window_model = tmp_path / "window.onnx"
     export_window_variant(CHECKPOINT, bundled_model_path(), Path(window_model))  # checks: same weights
     truth = write_scene_geotiff(tmp_path / "scene.tif", 2048, 2048, seed=11, n_airports=2)
-    config = DetectConfig(device="cpu", extra={"threads": 1})
+    config = DetectConfig(device="cpu", precision="fp32", extra={"threads": 1})
     per_patch = detect_raster(truth.path, config)
     windowed = detect_raster(truth.path, config, detector=load_detector(str(window_model), device="cpu", threads=1))
     assert windowed.stats.windows > 0 and per_patch.stats.windows == 0
     found = [found_truth(r.boxes_raster_px, r.scores, truth.boxes_raster_px) for r in (windowed, per_patch)]
     same = agreement(*found)
     assert same["same_aircraft_jaccard"] >= 0.95, same
+
+
+@pytest.mark.slow
+def test_default_int8_window_model_finds_the_same_aircraft_as_fp32(tmp_path):
+    """The default on CPU (the shipped INT8 window graph) against the fp32 reference, per patch."""
+    from engine.synthetic.scene_generator import write_scene_geotiff
+
+    truth = write_scene_geotiff(tmp_path / "scene.tif", 2048, 2048, seed=11, n_airports=2)
+    fp32 = detect_raster(truth.path, DetectConfig(device="cpu", precision="fp32"))
+    default = detect_raster(truth.path, DetectConfig(device="cpu"))
+    assert default.stats.windows > 0 and fp32.stats.windows == 0
+    found = [found_truth(r.boxes_raster_px, r.scores, truth.boxes_raster_px) for r in (default, fp32)]
+    same = agreement(*found)
+    assert same["same_aircraft_jaccard"] >= 0.9, same

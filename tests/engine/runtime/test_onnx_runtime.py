@@ -139,3 +139,26 @@ def test_load_detector(blob_model, monkeypatch, tmp_path):
 
 def test_bundled_model_lives_in_resources_models():
     assert bundled_model_path().parts[-3:] == ("resources", "models", "r2cnn_aircraft.onnx")
+
+
+def test_bundled_model_for_each_precision(monkeypatch, tmp_path):
+    from engine.runtime import bundled_model_for
+
+    fp32, fast = tmp_path / "r2cnn_aircraft.onnx", tmp_path / "r2cnn_aircraft.window.int8.onnx"
+    monkeypatch.setattr("engine.runtime.bundled_model_path", lambda: fp32)
+    assert bundled_model_for("int8", "cpu") == fp32  # no INT8 file: the fp32 one
+    fast.write_bytes(b"")
+    assert bundled_model_for("auto", "cpu") == fast
+    assert bundled_model_for("int8", "cuda") == fast
+    assert bundled_model_for("auto", "cuda") == fp32
+    assert bundled_model_for("fp32", "cpu") == fp32
+    with pytest.raises(ModelError, match="unknown precision"):
+        bundled_model_for("fp16", "cpu")
+
+
+def test_a_tile_size_of_ones_own_asks_for_the_fp32_graph():
+    from engine.config import DetectConfig
+
+    assert DetectConfig().bundled_precision() == "auto"
+    assert DetectConfig(tile_size=512).bundled_precision() == "fp32"
+    assert DetectConfig(tile_size=512, precision="int8").bundled_precision() == "int8"

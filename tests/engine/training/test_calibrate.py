@@ -2,7 +2,15 @@ import numpy as np
 
 from engine.evaluation.metrics import DetectionMetrics, ThresholdRow
 from engine.evaluation.report import EvaluationReport
-from engine.training.calibrate import choose_gate_threshold, choose_score_threshold, precise_threshold
+from engine.config import ModelConfig
+from engine.datasets.airbus import LabelledImage
+from engine.runtime.types import BatchResult, PatchDetections
+from engine.training.calibrate import (
+    choose_gate_threshold,
+    choose_score_threshold,
+    precise_threshold,
+    tiled_gate_scores,
+)
 
 
 def report_with(rows):
@@ -22,9 +30,26 @@ def test_precise_threshold_is_the_lowest_reaching_the_precision():
     assert precise_threshold(report_with(rows[:1])) is None
 
 
-def test_gate_threshold_keeps_99_percent_of_positive_patches():
-    scores = np.concatenate([np.linspace(0.2, 0.99, 200), np.full(50, 0.01)])
-    positive = np.concatenate([np.ones(200, bool), np.zeros(50, bool)])
-    threshold = choose_gate_threshold(scores, positive)
-    assert np.mean(scores[positive] >= threshold) >= 0.99
-    assert threshold <= 0.5 and threshold > 0.2
+def test_gate_threshold_keeps_99_percent_of_aircraft():
+    best = np.concatenate([np.linspace(0.2, 0.99, 200), [0.001]])
+    threshold = choose_gate_threshold(best)
+    assert np.mean(best >= threshold) >= 0.99
+    assert 0.2 < threshold <= 0.5
+    assert choose_gate_threshold(np.array([])) == 0.5
+
+
+def test_tiled_gate_scores_credit_an_aircraft_to_the_patch_holding_it_whole():
+    class GateOnly:
+        config = ModelConfig(patch_size=64, overlap=0.25)
+
+        def __call__(self, images_u8, gate_threshold):
+            scores = images_u8[:, 0, :, 16:48].mean(axis=(1, 2)) / 255.0  # brightness of the patch's middle
+            return BatchResult(scores.astype(np.float32), [PatchDetections(np.zeros((0, 4)), np.zeros(0))] * len(images_u8))
+
+    image = np.full((64, 112, 3), 10, np.uint8)
+    image[:, 60:68] = 250  # at x 60..68 an aircraft cut by the first patch (0..64), whole in the second (48..112)
+    boxes = np.array([[60, 20, 68, 28]], np.float32)
+    scores = tiled_gate_scores(GateOnly(), [LabelledImage("a", image, boxes, np.zeros(1, bool))])
+    assert len(scores.patch_scores) == 2
+    assert scores.patch_positive.tolist() == [False, True]  # its centre (64) lies in the second patch only
+    assert scores.aircraft_best[0] == scores.patch_scores[1]

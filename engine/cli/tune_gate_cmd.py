@@ -1,0 +1,71 @@
+"""`r2cnn tune-gate`: re-fit only the patch gate of a checkpoint on whole-scene patches (trunk frozen)."""
+
+from __future__ import annotations
+
+import os
+
+
+def register(subparsers) -> None:
+    """Add the subcommand."""
+    p = subparsers.add_parser(
+        "tune-gate",
+        help="re-fit the patch gate alone on tiled generated scenes + Airbus images; detector weights unchanged",
+    )
+    p.add_argument("checkpoint", help="checkpoint.pt (r2cnn train, or export --weights-out; loaded weights_only)")
+    p.add_argument("-o", "--output", required=True, help="checkpoint to write (then: r2cnn export --calibrate)")
+    p.add_argument("--dataset", default=None, help="Airbus-form folder (default: ../shared/datasets/airbus-aircraft)")
+    p.add_argument("--scenes", type=int, default=24, help="generated scenes to tile (3072 px each)")
+    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--overwrite", action="store_true")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    """Build the patch set, extract frozen features once, fit the gate, save a checkpoint atomically."""
+    import dataclasses
+
+    import numpy as np
+    import torch
+
+    from engine.atomic_output import atomic_output
+    from engine.cli.main import CliError
+    from engine.datasets.airbus import DEFAULT_AIRBUS_ROOT
+    from engine.errors import ModelError
+    from engine.runtime.torch_runtime import load_torch_detector
+    from engine.training.data_sources import airbus_training_images
+    from engine.training.gate_tuning import (
+        GatePatches,
+        GateTuningConfig,
+        fit_gate,
+        frozen_gate_features,
+        generated_gate_patches,
+        real_gate_patches,
+    )
+
+    if os.path.exists(args.output) and not args.overwrite:
+        raise CliError(f"{args.output} exists (use --overwrite)")
+    if args.scenes < 1 or args.epochs < 1:
+        raise CliError("--scenes and --epochs must be at least 1")
+    torch.set_num_threads(args.threads)
+    try:
+        model = load_torch_detector(args.checkpoint, device="cpu").model
+    except ModelError as exc:
+        raise CliError(str(exc)) from exc
+    config = GateTuningConfig(scenes=args.scenes, epochs=args.epochs)
+    size, overlap = int(model.config.patch_size), float(model.config.overlap)
+    generated = generated_gate_patches(config, size, overlap)
+    real = real_gate_patches(airbus_training_images(args.dataset or str(DEFAULT_AIRBUS_ROOT), model.config.gsd_m), size)
+    patches = GatePatches(
+        np.concatenate([generated.images_u8, real.images_u8]), np.concatenate([generated.positive, real.positive])
+    )
+    print(f"{len(patches.positive)} patches ({int(patches.positive.sum())} with aircraft; "
+          f"{len(real.positive)} Airbus), features x2 (mirrored) ...", flush=True)
+    features = frozen_gate_features(model, patches)
+    tuned = fit_gate(model, features, patches.positive, config, log=lambda line: print(line, flush=True))
+    state = {"model": tuned.state_dict(), "model_config": tuned.config.to_json(),
+             "gate_tuning": str(dataclasses.asdict(config))}
+    with atomic_output(args.output, suffix=".pt") as tmp:
+        torch.save(state, tmp)
+    print(f"wrote {args.output}")
+    return 0
