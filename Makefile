@@ -19,7 +19,7 @@ package: setup
 	$(PYTHON) scripts/package_plugin.py
 
 bench: setup
-	$(PYTHON) -m engine.bench
+	$(PYTHON) -m engine.bench --repeat 2
 
 lint: setup
 	$(VENV)/bin/ruff check engine r2cnn_qgis tests scripts

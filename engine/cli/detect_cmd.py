@@ -130,8 +130,8 @@ def run(args) -> int:
             precision=config.bundled_precision(),
         )
         _check_tile_size(detector, config)
-        say(f"model {config.model_path or 'bundled ' + os.path.basename(getattr(detector, 'model_path', ''))} on {detector.device}"
-            + _providers(detector))
+        model_name = config.model_path or "bundled " + os.path.basename(getattr(detector, "model_path", ""))
+        say(f"model {model_name} on {detector.device}" + _providers(detector))
         results = []
         for path in args.rasters:
             with _ProgressBar(path, args.quiet) as report:

@@ -124,5 +124,6 @@ def calibrate(detector, validation: list[LabelledImage], gate_extra: list[Labell
     thresholds = tuple(sorted(set(DEFAULT_SCORE_THRESHOLDS) | {score_threshold} | ({precise} if precise else set())))
     gated = evaluate_detector(detector, validation, gate_threshold, thresholds)
     no_gate = evaluate_detector(detector, validation, -1.0, thresholds, gate_report_threshold=gate_threshold)
-    gate_all = gate_metrics(gate.patch_scores, gate.patch_positive, gate_threshold, gate.aircraft_best >= gate_threshold)
+    kept = gate.aircraft_best >= gate_threshold
+    gate_all = gate_metrics(gate.patch_scores, gate.patch_positive, gate_threshold, kept)
     return Calibration(score_threshold, gate_threshold, gated, no_gate, gate_all, precise)

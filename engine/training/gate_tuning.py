@@ -67,13 +67,15 @@ def generated_gate_patches(config: GateTuningConfig, patch_px: int, overlap: flo
     stride = int(round(patch_px * (1 - overlap)))
     images, labels = [], []
     for _ in range(config.scenes):
-        scene = render_scene(rng, config.scene_px, config.scene_px, n_airports=int(rng.integers(0, config.max_airports + 1)))
+        airports = int(rng.integers(0, config.max_airports + 1))
+        scene = render_scene(rng, config.scene_px, config.scene_px, n_airports=airports)
         stretch = _jittered_stretch(scene.image_u16, scene.valid_mask, rng, config.stretch_high_jitter)
         grey = stretch.apply(scene.image_u16[None])[0]
         grey[~scene.valid_mask] = 0
         span = config.scene_px - patch_px
         phase = rng.integers(0, stride, size=2)
-        origins = [(x, y) for y in range(int(phase[1]), span + 1, stride) for x in range(int(phase[0]), span + 1, stride)]
+        xs, ys = range(int(phase[0]), span + 1, stride), range(int(phase[1]), span + 1, stride)
+        origins = [(x, y) for y in ys for x in xs]
         boxes = scene.boxes_px
         for index in rng.permutation(len(boxes))[: config.extra_positives_per_scene]:
             cx, cy = (boxes[index, 0] + boxes[index, 2]) / 2, (boxes[index, 1] + boxes[index, 3]) / 2

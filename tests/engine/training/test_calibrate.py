@@ -1,9 +1,9 @@
 import numpy as np
 
-from engine.evaluation.metrics import DetectionMetrics, ThresholdRow
-from engine.evaluation.report import EvaluationReport
 from engine.config import ModelConfig
 from engine.datasets.airbus import LabelledImage
+from engine.evaluation.metrics import DetectionMetrics, ThresholdRow
+from engine.evaluation.report import EvaluationReport
 from engine.runtime.types import BatchResult, PatchDetections
 from engine.training.calibrate import (
     choose_gate_threshold,
@@ -44,7 +44,8 @@ def test_tiled_gate_scores_credit_an_aircraft_to_the_patch_holding_it_whole():
 
         def __call__(self, images_u8, gate_threshold):
             scores = images_u8[:, 0, :, 16:48].mean(axis=(1, 2)) / 255.0  # brightness of the patch's middle
-            return BatchResult(scores.astype(np.float32), [PatchDetections(np.zeros((0, 4)), np.zeros(0))] * len(images_u8))
+            empty = PatchDetections(np.zeros((0, 4)), np.zeros(0))
+            return BatchResult(scores.astype(np.float32), [empty] * len(images_u8))
 
     image = np.full((64, 112, 3), 10, np.uint8)
     image[:, 60:68] = 250  # at x 60..68 an aircraft cut by the first patch (0..64), whole in the second (48..112)
