@@ -70,8 +70,3 @@ class DetectConfig:
     window_patches: int = 3  # window graphs: patches per window side (trunk once per window); 1: per patch
     prescreen: bool = True  # skip patches the decimated nodata mask shows empty, without reading them
     extra: dict = field(default_factory=dict, compare=False, hash=False)
-
-    def bundled_precision(self) -> str:
-        """The precision asked of the bundled model: auto with a tile size of the user's own needs fp32
-        (the INT8 window graph is exported for the model's patch size only)."""
-        return "fp32" if self.precision == "auto" and self.tile_size is not None else self.precision

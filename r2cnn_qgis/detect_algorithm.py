@@ -253,7 +253,8 @@ class DetectAircraftAlgorithm(QgsProcessingAlgorithm):
         stats = scene.stats
         gate = f"gate threshold {stats.gate_threshold:g}" if stats.gated else "gate off"
         feedback.pushInfo(
-            f"Device: {stats.device}. Patches: {stats.patches_total} of {stats.tile_size_px} px, "
+            f"Model: {stats.model_file or 'torch checkpoint'} on {stats.device}. "
+            f"Patches: {stats.patches_total} of {stats.tile_size_px} px, "
             f"{stats.patches_skipped_nodata} skipped as nodata, {stats.patches_passed_gate} through the "
             f"detector ({gate}). {stats.detections} aircraft with score >= {stats.score_threshold:g} "
             f"in {stats.stage_seconds.get('total', 0.0):.1f} s."

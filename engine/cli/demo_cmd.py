@@ -52,7 +52,7 @@ def run(args) -> int:
     try:
         detector = load_detector(
             config.model_path, config.backend, config.device, config.score_threshold,
-            precision=config.bundled_precision(),
+            precision=config.precision,
         )
         try:
             os.makedirs(args.out, exist_ok=True)

@@ -83,7 +83,7 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
         choices=("auto", "int8", "fp32"),
         default="auto",
         help="bundled model only: int8 (INT8 window graph, about 2x faster on CPU, same validation AP50), "
-        "fp32 (the reference graph); auto (default): int8 on CPU, fp32 on CUDA or with --tile-size",
+        "fp32 (the reference graph); auto (default): int8 on CPU, fp32 on CUDA",
     )
     parser.add_argument("--backend", choices=("onnx", "torch"), default="onnx", help="default: onnx")
 
@@ -127,7 +127,7 @@ def run(args) -> int:
         _check_rasters(args.rasters, config)
         detector = load_detector(
             config.model_path, config.backend, config.device, config.score_threshold,
-            precision=config.bundled_precision(),
+            precision=config.precision,
         )
         _check_tile_size(detector, config)
         model_name = config.model_path or "bundled " + os.path.basename(getattr(detector, "model_path", ""))

@@ -54,6 +54,7 @@ class RunStats:
     patches_prescreened: int = 0  # of the skipped ones: known empty from the decimated mask, never read
     window_patches: int = 0  # patches per window side on the window path (0: per patch)
     windows: int = 0  # window-graph calls
+    model_file: str = ""  # the model's file name (which bundled precision ran, when none was given)
 
     def to_dict(self) -> dict:
         """JSON-ready."""
@@ -155,7 +156,10 @@ def detect_raster(
         scores=candidates.scores[best],
         patch_scores=candidates.patch_scores[best],
         labels=(model.class_names[0],) * len(best),
-        stats=run.stats(path, scene, detector.device, plan, origins, counts, (len(candidates), len(best))),
+        stats=dataclasses.replace(
+            run.stats(path, scene, detector.device, plan, origins, counts, (len(candidates), len(best))),
+            model_file=os.path.basename(getattr(detector, "model_path", "") or ""),
+        ),
     )
 
 
@@ -171,7 +175,7 @@ def _load_detector(config: DetectConfig) -> Detector:
     tuning = SessionTuning(**{k: config.extra[k] for k in fields if config.extra.get(k) is not None})
     return load_detector(
         config.model_path, config.backend, config.device, config.score_threshold, tuning.threads, tuning,
-        config.bundled_precision(),
+        config.precision,
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import torch
 
@@ -45,6 +47,10 @@ def load_torch_detector(path: str, device: str = "auto", min_score: float | None
         raise ModelError("--device cuda: this torch build sees no CUDA GPU (use --device cpu or auto)")
     try:
         model = load_checkpoint_model(path)
-    except Exception as exc:  # any unreadable / unsafe file is one clear error
+    except pickle.UnpicklingError as exc:  # torch's own text suggests weights_only=False: never for user files
+        raise ModelError(
+            f"cannot load torch checkpoint {path}: not a weights-only r2cnn checkpoint (refused; nothing in it was run)"
+        ) from exc
+    except Exception as exc:  # any other unreadable file is one clear error
         raise ModelError(f"cannot load torch checkpoint {path}: {str(exc).splitlines()[0]}") from exc
     return TorchDetector(model, device=device, min_score=min_score)

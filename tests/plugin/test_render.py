@@ -124,9 +124,42 @@ def test_real_model_finds_the_known_aircraft_of_a_generated_scene(qgis_app, tmp_
     print(match.describe())
     assert match.recall >= 0.5, match.describe()
 
-    caption = (f"QGIS: Detect aircraft (r2cnn_aircraft.onnx) on a generated 2 m scene: "
+    caption = (f"QGIS: Detect aircraft (bundled model) on a generated 2 m scene: "
                f"{match.matched} of {match.true_count} aircraft found, {match.detected_count} boxes")
     extent = detections_extent(layer, raster)
     render_png([layer, raster], extent, (1024, 768), tmp_path / "quicklook_real_model.png", caption)
     if WRITE_README_PICTURE:
         render_png([layer, raster], extent, (1024, 768), README_PICTURE, caption)
+
+
+@pytest.mark.skipif(not BUNDLED_MODEL.is_file(), reason=f"the shipped model {BUNDLED_MODEL} is not there yet")
+def test_precision_picks_the_bundled_model_that_runs(qgis_app, tmp_path):
+    """No MODEL: INT8 window graph by default on the CPU, the fp32 reference when asked; same aircraft count
+    give or take a few."""
+    import processing
+    from qgis.core import QgsProcessingFeedback
+
+    from engine.synthetic.scene_generator import write_scene_geotiff
+
+    class Log(QgsProcessingFeedback):
+        def __init__(self):
+            super().__init__()
+            self.lines = []
+
+        def pushInfo(self, info):
+            self.lines.append(info)
+
+    write_scene_geotiff(tmp_path / "airport.tif", 1024, 1024, seed=3, n_airports=1, bands=1, dtype="uint16")
+    ensure_provider()
+    counts = {}
+    for precision, expected in ((0, "r2cnn_aircraft.window.int8.onnx"), (2, "r2cnn_aircraft.onnx")):
+        log = Log()
+        result = processing.run(
+            "r2cnn:detectaircraft",
+            {"INPUT": str(tmp_path / "airport.tif"), "PRECISION": precision, "DEVICE": 1,
+             "OUTPUT": "TEMPORARY_OUTPUT"},
+            feedback=log,
+        )
+        assert any(line.startswith(f"Model: {expected} on cpu") for line in log.lines), log.lines
+        counts[precision] = result["DETECTIONS"]
+    assert counts[0] > 0 and abs(counts[0] - counts[2]) <= max(3, 0.1 * counts[2]), counts

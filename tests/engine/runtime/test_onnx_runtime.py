@@ -154,11 +154,3 @@ def test_bundled_model_for_each_precision(monkeypatch, tmp_path):
     assert bundled_model_for("fp32", "cpu") == fp32
     with pytest.raises(ModelError, match="unknown precision"):
         bundled_model_for("fp16", "cpu")
-
-
-def test_a_tile_size_of_ones_own_asks_for_the_fp32_graph():
-    from engine.config import DetectConfig
-
-    assert DetectConfig().bundled_precision() == "auto"
-    assert DetectConfig(tile_size=512).bundled_precision() == "fp32"
-    assert DetectConfig(tile_size=512, precision="int8").bundled_precision() == "int8"
