@@ -72,6 +72,8 @@ def test_zip_has_one_top_folder_with_plugin_engine_resources_and_no_tests(plugin
                      "resources/styles/aircraft.qml", "resources/icon.svg"):
         assert f"r2cnn_qgis/{required}" in names, required
     assert ("r2cnn_qgis/resources/models/r2cnn_aircraft.onnx" in names) == MODEL.is_file()
+    fast = MODEL.with_name("r2cnn_aircraft.window.int8.onnx")  # the CPU default travels with the plugin
+    assert ("r2cnn_qgis/resources/models/r2cnn_aircraft.window.int8.onnx" in names) == fast.is_file()
     unwanted = ("__pycache__", ".pyc", "/tests/", "conftest", ".pytest_cache")
     assert not [name for name in names if any(part in name for part in unwanted)]
 

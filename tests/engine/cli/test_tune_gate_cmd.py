@@ -19,7 +19,7 @@ def test_bad_inputs_end_in_one_line(tmp_path, capsys):
     assert capsys.readouterr().err.count("\n") == 1
     marker = tmp_path / "ran.txt"
     hostile = tmp_path / "hostile.pt"
-    hostile.write_bytes(pickle.dumps(_RunsCode(marker)))
+    hostile.write_bytes(pickle.dumps(_RunsCode(marker), protocol=2))
     assert main(["tune-gate", str(hostile), "-o", str(out)]) == 2
     err = capsys.readouterr().err
     assert "not a weights-only r2cnn checkpoint" in err and err.count("\n") == 1
