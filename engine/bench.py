@@ -18,6 +18,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from engine.bench_report import NO_GATE_SUFFIX, agreement, found_truth, markdown_table, summarise
+from engine.cli.arg_types import positive_int
 from engine.errors import R2cnnError
 
 GF1_HEIGHT_PX, GF1_WIDTH_PX = 18000, 18192
@@ -55,16 +56,6 @@ def parse_size(text: str) -> tuple[int, int]:
     if len(sizes) != 2 or min(sizes) < 256:
         raise argparse.ArgumentTypeError(f"expected HEIGHTxWIDTH with sides >= 256, got {text!r}")
     return sizes[0], sizes[1]
-
-
-def _at_least_one(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from exc
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def parse_configs(text: str) -> list[str]:
@@ -161,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument(
-        "--repeat", type=_at_least_one, default=1,
+        "--repeat", type=positive_int, default=1,
         help="rounds over all configurations; times are the median per configuration (default 1)",
     )
     parser.add_argument("--airports", type=int, default=4)

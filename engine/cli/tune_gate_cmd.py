@@ -25,7 +25,6 @@ def run(args) -> int:
     """Build the patch set, extract frozen features once, fit the gate, save a checkpoint atomically."""
     import dataclasses
 
-    import numpy as np
     import torch
 
     from engine.atomic_output import atomic_output
@@ -33,15 +32,7 @@ def run(args) -> int:
     from engine.datasets.airbus import DEFAULT_AIRBUS_ROOT
     from engine.errors import ModelError
     from engine.runtime.torch_runtime import load_torch_detector
-    from engine.training.data_sources import airbus_training_images
-    from engine.training.gate_tuning import (
-        GatePatches,
-        GateTuningConfig,
-        fit_gate,
-        frozen_gate_features,
-        generated_gate_patches,
-        real_gate_patches,
-    )
+    from engine.training.gate_tuning import GateTuningConfig, fit_gate, frozen_gate_features, tuning_patches
 
     if os.path.exists(args.output) and not args.overwrite:
         raise CliError(f"{args.output} exists (use --overwrite)")
@@ -53,14 +44,9 @@ def run(args) -> int:
     except ModelError as exc:
         raise CliError(str(exc)) from exc
     config = GateTuningConfig(scenes=args.scenes, epochs=args.epochs)
-    size, overlap = int(model.config.patch_size), float(model.config.overlap)
-    generated = generated_gate_patches(config, size, overlap)
-    real = real_gate_patches(airbus_training_images(args.dataset or str(DEFAULT_AIRBUS_ROOT), model.config.gsd_m), size)
-    patches = GatePatches(
-        np.concatenate([generated.images_u8, real.images_u8]), np.concatenate([generated.positive, real.positive])
-    )
+    patches, airbus_count = tuning_patches(config, model.config, args.dataset or str(DEFAULT_AIRBUS_ROOT))
     print(f"{len(patches.positive)} patches ({int(patches.positive.sum())} with aircraft; "
-          f"{len(real.positive)} Airbus), features x2 (mirrored) ...", flush=True)
+          f"{airbus_count} Airbus), features x2 (mirrored) ...", flush=True)
     features = frozen_gate_features(model, patches)
     tuned = fit_gate(model, features, patches.positive, config, log=lambda line: print(line, flush=True))
     state = {"model": tuned.state_dict(), "model_config": tuned.config.to_json(),

@@ -75,7 +75,7 @@ def evaluate_detector(
             else tile_grid(width, height, patch, overlap).tolist()
         )
         for x0, y0 in origins:
-            pending.append((image_index, int(x0), int(y0), _patch_array(image, int(x0), int(y0), patch)))
+            pending.append((image_index, int(x0), int(y0), patch_array(image, int(x0), int(y0), patch)))
             if len(pending) >= batch_size:
                 _run_batch(
                     detector, pending, gate_threshold, report_threshold, states, gate_scores, patch_positive
@@ -115,15 +115,15 @@ def _check_image(item: LabelledImage) -> np.ndarray:
     return image
 
 
-def _patch_array(image: np.ndarray, x0: int, y0: int, patch: int) -> np.ndarray:
-    """(3, P, P) float32 0..255, zero-padded past the image edge."""
-    out = np.zeros((3, patch, patch), dtype=np.float32)
+def patch_array(image: np.ndarray, x0: int, y0: int, patch: int, dtype=np.float32) -> np.ndarray:
+    """(3, P, P) 0..255 from an (H, W, 3) image, zero-padded past the image edge."""
+    out = np.zeros((3, patch, patch), dtype=dtype)
     crop = image[y0 : y0 + patch, x0 : x0 + patch]
     out[:, : crop.shape[0], : crop.shape[1]] = crop.transpose(2, 0, 1)
     return out
 
 
-def _inside(boxes: np.ndarray, x0: int, y0: int, patch: int) -> np.ndarray:
+def centres_inside(boxes: np.ndarray, x0: int, y0: int, patch: int) -> np.ndarray:
     """Which boxes have their centre in the patch window."""
     cx, cy = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
     return (cx >= x0) & (cx < x0 + patch) & (cy >= y0) & (cy < y0 + patch)
@@ -146,7 +146,7 @@ def _run_batch(
         state = states[image_index]
         state.n_patches += 1
         gate_scores.append(float(score))
-        patch_positive.append(bool(_inside(state.gt_boxes_px, x0, y0, patch).any()))
+        patch_positive.append(bool(centres_inside(state.gt_boxes_px, x0, y0, patch).any()))
         if score >= report_threshold:
             state.passed_patches.append((x0, y0))
         boxes = np.asarray(found.boxes_patch_px, dtype=np.float64).reshape(-1, 4)
@@ -171,5 +171,5 @@ def _covered(state: _ImageState, patch: int) -> np.ndarray:
     """Per true aircraft: whether its centre lies in a patch that passed the gate report threshold."""
     covered = np.zeros(len(state.gt_boxes_px), dtype=bool)
     for x0, y0 in state.passed_patches:
-        covered |= _inside(state.gt_boxes_px, x0, y0, patch)
+        covered |= centres_inside(state.gt_boxes_px, x0, y0, patch)
     return covered

@@ -156,10 +156,7 @@ def detect_raster(
         scores=candidates.scores[best],
         patch_scores=candidates.patch_scores[best],
         labels=(model.class_names[0],) * len(best),
-        stats=dataclasses.replace(
-            run.stats(path, scene, detector.device, plan, origins, counts, (len(candidates), len(best))),
-            model_file=os.path.basename(getattr(detector, "model_path", "") or ""),
-        ),
+        stats=run.stats(path, scene, detector, plan, origins, counts, (len(candidates), len(best))),
     )
 
 
@@ -234,7 +231,7 @@ class _Run:
         self,
         path,
         scene,
-        device: str,
+        detector: Detector,
         plan: RunPlan,
         origins: np.ndarray,
         counts: PatchCounts,
@@ -244,7 +241,7 @@ class _Run:
         stages = {**self.stages, **counts.seconds, "total": time.perf_counter() - self.started}
         return RunStats(
             source=os.path.basename(path),
-            device=device,
+            device=detector.device,
             gated=plan.gated,
             gate_threshold=plan.gate_threshold,
             score_threshold=plan.score_threshold,
@@ -265,6 +262,7 @@ class _Run:
             patches_prescreened=counts.prescreened,
             window_patches=plan.window_patches,
             windows=counts.windows,
+            model_file=os.path.basename(getattr(detector, "model_path", "") or ""),
         )
 
 

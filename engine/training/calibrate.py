@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.datasets.airbus import LabelledImage
-from engine.evaluation.evaluate import evaluate_detector
+from engine.evaluation.evaluate import centres_inside, evaluate_detector, patch_array
 from engine.evaluation.metrics import DEFAULT_SCORE_THRESHOLDS, GateMetrics, gate_metrics
 from engine.evaluation.report import EvaluationReport
 from engine.pipeline.stretch import percentile_stretch
@@ -78,21 +78,16 @@ def tiled_gate_scores(detector, images: list[LabelledImage], batch_size: int = 8
         origins = origins.reshape(-1, 2)  # all-zero (nodata) patches: the pipeline never asks the gate
         image_scores = [np.zeros(0, np.float32)]
         for start in range(0, len(origins), batch_size):
-            batch = np.zeros((len(origins[start : start + batch_size]), 3, patch, patch), np.uint8)
-            for k, (x, y) in enumerate(origins[start : start + batch_size]):
-                crop = item.image[y : y + patch, x : x + patch].transpose(2, 0, 1)
-                batch[k, :, : crop.shape[1], : crop.shape[2]] = crop
-            image_scores.append(detector(batch, 2.0).gate_scores)
+            batch = [patch_array(item.image, x, y, patch, np.uint8) for x, y in origins[start : start + batch_size]]
+            image_scores.append(detector(np.stack(batch), 2.0).gate_scores)
         image_scores = np.concatenate(image_scores)
         boxes = np.asarray(item.boxes_px, np.float64).reshape(-1, 4)
-        centre = (boxes[:, :2] + boxes[:, 2:]) / 2
         aircraft = np.zeros(len(boxes))
         for (x, y), score in zip(origins, image_scores, strict=True):
             x1, y1 = min(x + patch, width), min(y + patch, height)
             whole = (boxes[:, 0] >= x) & (boxes[:, 1] >= y) & (boxes[:, 2] <= x1) & (boxes[:, 3] <= y1)
-            inside = (centre[:, 0] >= x) & (centre[:, 0] < x + patch) & (centre[:, 1] >= y) & (centre[:, 1] < y + patch)
             aircraft[whole] = np.maximum(aircraft[whole], score)
-            positive.append(bool(inside.any()))
+            positive.append(bool(centres_inside(boxes, x, y, patch).any()))
         scores.append(image_scores)
         best.append(aircraft)
     return GateScores(np.concatenate(scores), np.asarray(positive, bool), np.concatenate(best))

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from engine.evaluation.evaluate import centres_inside, patch_array
 from engine.network.r2cnn import R2CNN, build_detector
 from engine.pipeline.stretch import Stretch, percentile_stretch
 
@@ -41,14 +42,6 @@ class GatePatches:
 
     images_u8: np.ndarray
     positive: np.ndarray
-
-
-def _patch_positive(boxes_px: np.ndarray, x0: int, y0: int, size: int) -> bool:
-    """Same rule as the evaluation: an aircraft centre inside the patch window."""
-    if len(boxes_px) == 0:
-        return False
-    cx, cy = (boxes_px[:, 0] + boxes_px[:, 2]) / 2, (boxes_px[:, 1] + boxes_px[:, 3]) / 2
-    return bool(np.any((cx >= x0) & (cx < x0 + size) & (cy >= y0) & (cy < y0 + size)))
 
 
 def _jittered_stretch(image_u16: np.ndarray, valid: np.ndarray, rng: np.random.Generator, jitter) -> Stretch:
@@ -87,20 +80,26 @@ def generated_gate_patches(config: GateTuningConfig, patch_px: int, overlap: flo
             if not patch.any():
                 continue  # all nodata: the pipeline never asks the gate about these
             images.append(patch)
-            labels.append(_patch_positive(boxes, x, y, patch_px))
+            labels.append(bool(centres_inside(boxes, x, y, patch_px).any()))
     return GatePatches(np.repeat(np.stack(images)[:, None], 3, axis=1), np.asarray(labels, bool))
 
 
 def real_gate_patches(images: list, patch_px: int) -> GatePatches:
     """Airbus training images (HxWx3 uint8, about one patch each at 2 m), zero padded like edge patches."""
-    out, labels = [], []
-    for item in images:
-        canvas = np.zeros((3, patch_px, patch_px), np.uint8)
-        crop = item.image[:patch_px, :patch_px].transpose(2, 0, 1)
-        canvas[:, : crop.shape[1], : crop.shape[2]] = crop
-        out.append(canvas)
-        labels.append(_patch_positive(np.asarray(item.boxes_px).reshape(-1, 4), 0, 0, patch_px))
+    out = [patch_array(item.image, 0, 0, patch_px, np.uint8) for item in images]
+    labels = [bool(centres_inside(np.asarray(item.boxes_px).reshape(-1, 4), 0, 0, patch_px).any()) for item in images]
     return GatePatches(np.stack(out), np.asarray(labels, bool))
+
+
+def tuning_patches(config: GateTuningConfig, model_config, airbus_root: str) -> tuple[GatePatches, int]:
+    """Generated whole-scene patches + the Airbus training images; also how many of them are Airbus."""
+    from engine.training.data_sources import airbus_training_images
+
+    size = int(model_config.patch_size)
+    generated = generated_gate_patches(config, size, float(model_config.overlap))
+    real = real_gate_patches(airbus_training_images(airbus_root, model_config.gsd_m), size)
+    images = np.concatenate([generated.images_u8, real.images_u8])
+    return GatePatches(images, np.concatenate([generated.positive, real.positive])), len(real.positive)
 
 
 @torch.no_grad()
