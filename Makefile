@@ -19,10 +19,10 @@ package: setup
 	$(PYTHON) scripts/package_plugin.py
 
 bench: setup
-	$(PYTHON) -m engine.bench --repeat 2
+	$(PYTHON) -m benchmarks.bench --repeat 2
 
 lint: setup
-	$(VENV)/bin/ruff check engine r2cnn_qgis tests scripts
+	$(VENV)/bin/ruff check engine benchmarks r2cnn_qgis tests scripts
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .ruff_cache r2cnn_qgis.zip

@@ -19,3 +19,7 @@ class OutputError(R2cnnError):
 
 class DetectionCancelled(R2cnnError):
     """should_stop() said stop; nothing was written."""
+
+
+class CliError(R2cnnError):
+    """A command-line usage failure (bad option, existing output): `r2cnn` prints one line, exit status 2."""

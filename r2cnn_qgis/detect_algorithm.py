@@ -29,13 +29,12 @@ from .styling import AircraftStylePostProcessor, result_layer_name
 ensure_engine_importable()
 
 from engine.config import DetectConfig  # noqa: E402 - needs the sys.path entry above
+from engine.contract import DEVICES, PRECISIONS  # noqa: E402
 from engine.errors import DetectionCancelled, R2cnnError  # noqa: E402
 
-DEVICES = ("auto", "cpu", "cuda")
-PRECISIONS = ("auto", "int8", "fp32")
-PRECISION_LABELS = (
+PRECISION_LABELS = (  # one per PRECISIONS entry, same order
     "Automatic (INT8 on CPU, fp32 on a GPU)",
-    "INT8 (about 2x faster on CPU, same validation AP50)",
+    "INT8 (faster on CPU)",
     "fp32 (reference)",
 )
 DOUBLE = QgsProcessingParameterNumber.Double

@@ -20,8 +20,8 @@ confidence slider dock to raise it interactively without re-running.</li>
 patch through the detector. <b>Gate threshold</b>: empty uses the model's recommended value.</li>
 <li><b>Device</b>: auto uses CUDA when onnxruntime-gpu provides it, else the CPU.</li>
 <li><b>Precision of the bundled model</b>: INT8 (the default on a CPU) runs the shipped INT8 model
-once per window of patches, about twice as fast as fp32 with the same validation AP50; fp32 is the
-reference model (the default on a GPU). Ignored with a model file.</li>
+once per window of patches, faster than fp32 on a CPU (the model card has the measured speed and
+accuracy); fp32 is the reference model (the default on a GPU). Ignored with a model file.</li>
 <li><b>Tile size</b> and <b>Tile overlap</b>: patch size in model pixels and overlap fraction;
 empty uses the model's (640 px, 20 %). The overlap should exceed the largest aircraft.</li>
 <li><b>Processing extent</b>: only this part of the raster is searched (any CRS; reprojected).</li>

@@ -1,6 +1,7 @@
 """Build r2cnn_qgis.zip, the installable QGIS plugin: one top folder r2cnn_qgis/ holding the plugin code,
 metadata.txt, the engine (r2cnn_qgis/engine/, put on sys.path by r2cnn_qgis/dependencies.py), the bundled
-model, the style and the icon; no tests, no caches. Usage: python scripts/package_plugin.py [--out ZIP]."""
+model, the style and the icon; no tests, no benchmark (benchmarks/ is never copied), no caches.
+Usage: python scripts/package_plugin.py [--out ZIP]."""
 from __future__ import annotations
 
 import argparse
@@ -20,7 +21,7 @@ OPTIONAL_FILES = (
     Path("LICENSE"),
 )
 REQUIRED_RESOURCES = (Path("resources/styles/aircraft.qml"), Path("resources/icon.svg"))
-SKIPPED_DIRS = {"__pycache__", ".pytest_cache", ".ruff_cache", "tests", ".mypy_cache"}
+SKIPPED_DIRS = {"__pycache__", ".pytest_cache", ".ruff_cache", "tests", "benchmarks", ".mypy_cache"}
 SKIPPED_SUFFIXES = {".pyc", ".pyo", ".orig", ".rej", ".swp"}
 REQUIRED_METADATA = ("name", "qgisMinimumVersion", "description", "about", "version", "author", "email",
                      "repository", "tracker", "hasProcessingProvider", "icon", "tags", "category")

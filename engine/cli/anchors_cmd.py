@@ -6,6 +6,8 @@ import dataclasses
 import os
 import sys
 
+from engine.errors import CliError
+
 
 def register(subparsers) -> None:
     """Add the subcommand."""
@@ -35,7 +37,6 @@ def register(subparsers) -> None:
 def run(args) -> int:
     """Print the box statistics and the sizes; optionally write them into a ModelConfig JSON."""
     from engine.anchors.kmeans_scales import box_scales_px, kmeans_anchor_sizes, scale_stats
-    from engine.cli.main import CliError
     from engine.config import ModelConfig
     from engine.datasets.airbus import (
         DEFAULT_AIRBUS_ROOT,

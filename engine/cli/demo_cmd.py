@@ -6,7 +6,7 @@ import os
 import sys
 
 from engine.cli.detect_cmd import add_model_options, detect_config
-from engine.errors import R2cnnError
+from engine.errors import CliError, R2cnnError
 
 DEMO_SCENE = "demo_scene.tif"
 DEMO_GPKG = "demo_aircraft.gpkg"
@@ -36,7 +36,6 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     """Generate (or reuse) the scene, detect, write both outputs, print paths and recall."""
-    from engine.cli.main import CliError
     from engine.pipeline.detect import detect_raster
     from engine.pipeline.gpkg_writer import write_geopackage
     from engine.pipeline.quicklook import write_quicklook

@@ -7,11 +7,12 @@ import dataclasses
 import json
 import os
 import sys
-import tempfile
 
+from engine.atomic_output import atomic_output
 from engine.cli.arg_types import positive_float, positive_int
 from engine.config import DetectConfig
-from engine.errors import R2cnnError
+from engine.contract import BACKENDS, DEVICES, PRECISIONS
+from engine.errors import CliError, ModelError, OutputError, R2cnnError
 
 
 def register(subparsers) -> None:
@@ -36,7 +37,7 @@ def register(subparsers) -> None:
         type=positive_int,
         default=3,
         help="with a window-graph model: patches per window side, the trunk running once per window "
-        "(default 3: 4 x 4 windows go past 2 GB when the gate passes most patches; 1: one patch at a time)",
+        "(default 3; larger windows need more memory when the gate passes most patches; 1: one patch at a time)",
     )
     parser.add_argument(
         "--no-prescreen",
@@ -77,15 +78,15 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-gate", action="store_true", help="run the detector on every patch (no classifier gate)"
     )
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="default: auto")
+    parser.add_argument("--device", choices=DEVICES, default="auto", help="default: auto")
     parser.add_argument(
         "--precision",
-        choices=("auto", "int8", "fp32"),
+        choices=PRECISIONS,
         default="auto",
-        help="bundled model only: int8 (INT8 window graph, about 2x faster on CPU, same validation AP50), "
+        help="bundled model only: int8 (INT8 window graph, faster on CPU; README Performance), "
         "fp32 (the reference graph); auto (default): int8 on CPU, fp32 on CUDA",
     )
-    parser.add_argument("--backend", choices=("onnx", "torch"), default="onnx", help="default: onnx")
+    parser.add_argument("--backend", choices=BACKENDS, default="onnx", help="default: onnx")
 
 
 def detect_config(args) -> DetectConfig:
@@ -111,7 +112,6 @@ def detect_config(args) -> DetectConfig:
 
 def run(args) -> int:
     """Check every input and the output first, load the model once, detect, then write atomically."""
-    from engine.cli.main import CliError
     from engine.pipeline.detect import detect_raster
     from engine.pipeline.gpkg_writer import check_output_path, write_geopackage
     from engine.runtime import load_detector
@@ -164,15 +164,11 @@ def _check_rasters(paths: list[str], config: DetectConfig) -> None:
         with RasterScene(path, 1.0, config.bands, config.gsd_m, config.stretch) as scene:
             georeferenced.add(scene.georeferenced)
     if len(georeferenced) > 1:
-        from engine.errors import OutputError
-
         raise OutputError("cannot mix georeferenced and non-georeferenced rasters in one GeoPackage")
 
 
 def _check_tile_size(detector, config: DetectConfig) -> None:
     """A model exported at a fixed patch size takes only that size."""
-    from engine.errors import ModelError
-
     fixed = getattr(detector, "patch_size", None)
     if config.tile_size is not None and fixed is not None and config.tile_size != fixed:
         raise ModelError(
@@ -232,15 +228,8 @@ class _ProgressBar:
 
 def _write_json(path: str, payload: dict) -> None:
     """Atomic like the GeoPackage."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp_path = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(payload, handle, indent=2, default=_json_default)
-        os.replace(tmp_path, path)
-    finally:
-        if os.path.exists(tmp_path):
-            os.unlink(tmp_path)
+    with atomic_output(path, suffix=".json") as tmp, open(tmp, "w") as handle:
+        json.dump(payload, handle, indent=2, default=_json_default)
 
 
 def _json_default(value):
@@ -249,10 +238,6 @@ def _json_default(value):
     if hasattr(value, "tolist"):
         return value.tolist()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-
-
 
 
 def _fraction(text: str) -> float:

@@ -6,6 +6,9 @@ import json
 import os
 import sys
 
+from engine.contract import BACKENDS, DEVICES, GATE_OFF, PRECISIONS
+from engine.errors import CliError
+
 
 def register(subparsers) -> None:
     """Add the subcommand."""
@@ -23,8 +26,14 @@ def register(subparsers) -> None:
         "--split", choices=("val", "train", "all"), default="val", help="images (default val)"
     )
     parser.add_argument("--model", metavar="MODEL", help="model file (default: the bundled model)")
-    parser.add_argument("--backend", choices=("onnx", "torch"), default="onnx", help="default: onnx")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="default: auto")
+    parser.add_argument("--backend", choices=BACKENDS, default="onnx", help="default: onnx")
+    parser.add_argument("--device", choices=DEVICES, default="auto", help="default: auto")
+    parser.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="auto",
+        help="bundled model only, as in r2cnn detect: auto (default; what detect runs), int8 or fp32",
+    )
     parser.add_argument("--gate-threshold", type=float, help="patch gate threshold (default: the model's)")
     parser.add_argument("--no-gate", action="store_true", help="run the detector on every patch")
     parser.add_argument("--batch-size", type=int, default=4, help="patches per network call (default 4)")
@@ -36,7 +45,6 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     """Load model and images, evaluate, print the table, optionally save JSON."""
-    from engine.cli.main import CliError
     from engine.datasets.airbus import (
         DEFAULT_AIRBUS_ROOT,
         DatasetError,
@@ -66,9 +74,11 @@ def run(args) -> int:
     try:
         from engine.runtime import load_detector
 
-        detector = load_detector(args.model, backend=args.backend, device=args.device, min_score=MIN_SCORE)
+        detector = load_detector(
+            args.model, backend=args.backend, device=args.device, min_score=MIN_SCORE, precision=args.precision
+        )
         gate = (
-            -1.0
+            GATE_OFF
             if args.no_gate
             else (
                 args.gate_threshold
@@ -85,7 +95,8 @@ def run(args) -> int:
         )
     except R2cnnError as exc:
         raise CliError(str(exc)) from exc
-    print(f"{args.split} split of {root} ({len(ids)} images), model {args.model or 'bundled'}")
+    model_file = os.path.basename(getattr(detector, "model_path", "") or (args.model or ""))
+    print(f"{args.split} split of {root} ({len(ids)} images), model {model_file or 'bundled'}")
     print(report.to_text())
     if args.json:
         payload = {

@@ -8,6 +8,9 @@ import json
 import os
 import tempfile
 
+from engine.contract import GRAPHS, PATCH_GRAPH, WINDOW_GRAPH
+from engine.errors import CliError
+
 AIRBUS_LICENCE = (
     "Trained on the Airbus Aircraft Detection sample dataset (Airbus DS Intelligence, annotations by Appen), "
     "CC BY-NC-SA 4.0: the model inherits its non-commercial, share-alike terms."
@@ -28,8 +31,8 @@ def register(subparsers) -> None:
     p.add_argument("--weights-out", default=None, help="also save the bare weights (torch, weights_only) here")
     p.add_argument(
         "--graph",
-        choices=("patch", "window"),
-        default="patch",
+        choices=GRAPHS,
+        default=PATCH_GRAPH,
         help="patch: the model contract's per-patch graph (default); window: the trunk once per window of "
         "patches (faster whole scenes, see README Performance)",
     )
@@ -40,9 +43,9 @@ def register(subparsers) -> None:
 def _calibrate(model, config, root: str) -> tuple[dict, dict]:
     """Export a draft, measure it on the validation split, return threshold updates and metadata."""
     from engine.datasets.airbus import load_image, validation_ids
+    from engine.evaluation.calibrate import calibrate, generated_gate_images
     from engine.export.onnx_export import export_onnx
     from engine.runtime.onnx_runtime import OnnxDetector
-    from engine.training.calibrate import calibrate, generated_gate_images
 
     with tempfile.TemporaryDirectory() as folder:
         draft = os.path.join(folder, "draft.onnx")
@@ -66,7 +69,6 @@ def _calibrate(model, config, root: str) -> tuple[dict, dict]:
 
 def run(args) -> int:
     """Rebuild the network from the checkpoint and write the ONNX graph atomically."""
-    from engine.cli.main import CliError
     from engine.errors import ModelError
     from engine.export.onnx_export import export_onnx
     from engine.runtime.torch_runtime import load_torch_detector
@@ -91,7 +93,7 @@ def run(args) -> int:
     explicit = (("score_threshold", args.score_threshold), ("gate_threshold", args.gate_threshold))
     config = dataclasses.replace(config, **{k: v for k, v in explicit if v is not None})
     model.config = config
-    if args.graph == "window":
+    if args.graph == WINDOW_GRAPH:
         from engine.export.window_export import export_window_onnx
 
         export_window_onnx(model, args.output, config, metadata)
@@ -100,11 +102,8 @@ def run(args) -> int:
     print(f"wrote {args.output} ({os.path.getsize(args.output) / 1e6:.1f} MB); "
           f"score threshold {config.score_threshold}, gate threshold {config.gate_threshold}")
     if args.weights_out:
-        import torch
+        from engine.network.checkpoint import save_checkpoint
 
-        from engine.atomic_output import atomic_output
-
-        with atomic_output(args.weights_out, suffix=".pt") as tmp:
-            torch.save({"model": model.state_dict(), "model_config": config.to_json()}, tmp)
+        save_checkpoint(args.weights_out, model)  # model.config is `config` (set above)
         print(f"wrote {args.weights_out}")
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from engine.cli.arg_types import non_negative_int, positive_float
+from engine.errors import CliError
 
 
 def register(subparsers) -> None:
@@ -35,7 +36,6 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     """Write the scene and its truth; print where they are."""
-    from engine.cli.main import CliError
     from engine.errors import R2cnnError
     from engine.synthetic.scene_generator import truth_path, write_scene_geotiff
 

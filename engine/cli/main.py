@@ -6,7 +6,9 @@ import argparse
 import importlib
 import sys
 
-from engine.errors import R2cnnError
+from engine.errors import CliError, R2cnnError
+
+__all__ = ["CliError", "build_parser", "main"]  # CliError lives in engine.errors; re-exported for old imports
 
 # Each module exposes `register(subparsers)` which adds its parser and sets `func=run(args) -> int`.
 SUBCOMMAND_MODULES = (
@@ -20,10 +22,6 @@ SUBCOMMAND_MODULES = (
     "engine.cli.generate_cmd",
     "engine.cli.demo_cmd",
 )
-
-
-class CliError(Exception):
-    """A user-facing error: printed as one line, exit status 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,7 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (CliError, R2cnnError) as exc:
+    except R2cnnError as exc:  # CliError is one
+
         print(f"r2cnn {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

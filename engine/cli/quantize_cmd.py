@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 
+from engine.errors import CliError
+
 
 def register(subparsers) -> None:
     """Add the subcommand."""
-    from engine.export.quantize import DETECTOR_OUTPUT_CONVS
+    from engine.export.quantize import DETECTOR_OUTPUT_CONVS, FORMATS
 
     p = subparsers.add_parser(
         "quantize",
@@ -18,7 +20,7 @@ def register(subparsers) -> None:
     )
     p.add_argument("model", metavar="MODEL.onnx", help="fp32 model written by r2cnn export")
     p.add_argument("-o", "--output", required=True, metavar="OUT.onnx", help="quantized model to write")
-    p.add_argument("--format", choices=("qdq", "qoperator"), default="qdq", help="ONNX quantized form (default qdq)")
+    p.add_argument("--format", choices=FORMATS, default="qdq", help="ONNX quantized form (default qdq)")
     p.add_argument("--per-tensor", action="store_true", help="one weight scale per tensor (default: per channel)")
     p.add_argument(
         "--calibrate-method", choices=("minmax", "percentile", "entropy"), default="minmax", help="default minmax"
@@ -40,7 +42,6 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     """Check paths, calibrate and quantize, print what stayed fp32."""
-    from engine.cli.main import CliError
     from engine.export.quantize import QuantizeOptions, quantize_model
 
     if os.path.exists(args.output) and not args.overwrite:

@@ -6,6 +6,7 @@ import dataclasses
 import os
 
 from engine.config import ModelConfig
+from engine.errors import CliError
 
 
 def register(subparsers) -> None:
@@ -47,7 +48,6 @@ def run(args) -> int:
     """Load data, pick anchors, train (or resume), export the ONNX model next to the checkpoint."""
     import numpy as np
 
-    from engine.cli.main import CliError
     from engine.export.onnx_export import export_onnx
     from engine.training.data_sources import airbus_training_images, synthetic_training_images
     from engine.training.patch_sampler import SamplerConfig

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from engine.errors import CliError
+
 
 def register(subparsers) -> None:
     """Add the subcommand."""
@@ -27,10 +29,9 @@ def run(args) -> int:
 
     import torch
 
-    from engine.atomic_output import atomic_output
-    from engine.cli.main import CliError
     from engine.datasets.airbus import DEFAULT_AIRBUS_ROOT
     from engine.errors import ModelError
+    from engine.network.checkpoint import save_checkpoint
     from engine.runtime.torch_runtime import load_torch_detector
     from engine.training.gate_tuning import GateTuningConfig, fit_gate, frozen_gate_features, tuning_patches
 
@@ -49,9 +50,6 @@ def run(args) -> int:
           f"{airbus_count} Airbus), features x2 (mirrored) ...", flush=True)
     features = frozen_gate_features(model, patches)
     tuned = fit_gate(model, features, patches.positive, config, log=lambda line: print(line, flush=True))
-    state = {"model": tuned.state_dict(), "model_config": tuned.config.to_json(),
-             "gate_tuning": str(dataclasses.asdict(config))}
-    with atomic_output(args.output, suffix=".pt") as tmp:
-        torch.save(state, tmp)
+    save_checkpoint(args.output, tuned, gate_tuning=str(dataclasses.asdict(config)))
     print(f"wrote {args.output}")
     return 0

@@ -32,6 +32,7 @@ class LabelledImage:
     image: np.ndarray  # (H, W, 3) uint8
     boxes_px: np.ndarray  # (B, 4) float32 x0, y0, x1, y1
     truncated: np.ndarray  # (B,) bool: cut by the image border
+    valid: np.ndarray | None = None  # (H, W) bool where the image holds data (None: everywhere)
 
 
 def _annotations_csv(root: str | os.PathLike) -> Path:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.pipeline.scene_recall import pairwise_iou
+from engine.ops.box_arrays import greedy_match
 
 DEFAULT_SCORE_THRESHOLDS = (0.05, 0.5, 0.8, 0.85, 0.9, 0.95)
 MIN_SCORE = 0.05  # PASCAL VOC / R2-CNN: AP and max recall over detections scoring at least this
@@ -65,27 +65,6 @@ class GateMetrics:
     aircraft_recall: float  # true aircraft lying in at least one patch that passed the gate
 
 
-def greedy_match(
-    boxes_px: np.ndarray, scores: np.ndarray, gt_boxes_px: np.ndarray, iou_threshold: float = 0.5
-) -> np.ndarray:
-    """True-positive flag per detection (input order): by descending score, each detection takes the
-    unmatched ground-truth box it overlaps most if IoU >= threshold; each ground truth matches once."""
-    boxes = np.asarray(boxes_px, dtype=np.float64).reshape(-1, 4)
-    truth = np.asarray(gt_boxes_px, dtype=np.float64).reshape(-1, 4)
-    is_tp = np.zeros(len(boxes), dtype=bool)
-    if len(boxes) == 0 or len(truth) == 0:
-        return is_tp
-    iou = pairwise_iou(boxes, truth)
-    taken = np.zeros(len(truth), dtype=bool)
-    for index in np.argsort(-np.asarray(scores, dtype=np.float64).reshape(-1), kind="stable"):
-        candidates = np.where(taken, -1.0, iou[index])
-        best = int(np.argmax(candidates))
-        if candidates[best] >= iou_threshold:
-            taken[best] = True
-            is_tp[index] = True
-    return is_tp
-
-
 def average_precision(recall: np.ndarray, precision: np.ndarray) -> float:
     """VOC2010+ all-point interpolated AP: area under the monotone precision envelope."""
     mrec = np.concatenate(([0.0], np.asarray(recall, dtype=np.float64), [1.0]))
@@ -108,7 +87,7 @@ def detection_metrics(
         scores = np.asarray(result.scores, dtype=np.float64).reshape(-1)
         keep = scores >= min_score
         boxes = np.asarray(result.boxes_px, dtype=np.float64).reshape(-1, 4)[keep]
-        all_tp.append(greedy_match(boxes, scores[keep], result.gt_boxes_px, iou_threshold))
+        all_tp.append(greedy_match(boxes, scores[keep], result.gt_boxes_px, iou_threshold).is_tp)
         all_scores.append(scores[keep])
         n_gt += len(np.asarray(result.gt_boxes_px).reshape(-1, 4))
     scores = np.concatenate(all_scores) if all_scores else np.zeros(0)

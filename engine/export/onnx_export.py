@@ -10,19 +10,15 @@ import torch
 
 from engine.atomic_output import atomic_output
 from engine.config import ModelConfig
+from engine.contract import CONFIG_KEY, IMAGES_INPUT, INPUT_NAMES, OUTPUT_NAMES, PRODUCER_NAME
 from engine.network.r2cnn import R2CNN
 
+__all__ = ["CONFIG_KEY", "INPUT_NAMES", "OUTPUT_NAMES", "export_onnx", "metadata_entries", "trace_to_onnx"]
+
 ONNX_OPSET = 17
-CONFIG_KEY = "r2cnn_config"
-INPUT_NAMES = ["images", "gate_threshold"]
-OUTPUT_NAMES = ["gate_scores", "passed_index", "boxes_patch_px", "box_scores"]
-DYNAMIC_AXES = {
-    "images": {0: "batch"},
-    "gate_scores": {0: "batch"},
-    "passed_index": {0: "passed"},
-    "boxes_patch_px": {0: "passed"},
-    "box_scores": {0: "passed"},
-}
+_GATE_SCORES, _PASSED_INDEX, _BOXES, _BOX_SCORES = OUTPUT_NAMES
+PASSED_AXES = {_PASSED_INDEX: {0: "passed"}, _BOXES: {0: "passed"}, _BOX_SCORES: {0: "passed"}}
+DYNAMIC_AXES = {IMAGES_INPUT: {0: "batch"}, _GATE_SCORES: {0: "batch"}, **PASSED_AXES}
 
 
 def metadata_entries(config: ModelConfig, metadata: dict | None) -> dict[str, str]:
@@ -36,7 +32,7 @@ def trace_to_onnx(
     module: torch.nn.Module,
     example: tuple,
     path: str,
-    input_names: list[str],
+    input_names: tuple[str, ...],
     dynamic_axes: dict,
     entries: dict[str, str],
 ) -> None:
@@ -48,8 +44,8 @@ def trace_to_onnx(
                 module,
                 example,
                 tmp,
-                input_names=input_names,
-                output_names=OUTPUT_NAMES,
+                input_names=list(input_names),
+                output_names=list(OUTPUT_NAMES),
                 dynamic_axes=dynamic_axes,
                 opset_version=ONNX_OPSET,
                 dynamo=False,
@@ -58,7 +54,7 @@ def trace_to_onnx(
         del proto.metadata_props[:]
         for key, value in entries.items():
             proto.metadata_props.add(key=key, value=value)
-        proto.producer_name = "r2cnn"
+        proto.producer_name = PRODUCER_NAME
         onnx.checker.check_model(proto)
         onnx.save(proto, tmp)
 

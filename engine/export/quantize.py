@@ -15,14 +15,27 @@ import onnx
 
 from engine.atomic_output import atomic_output
 from engine.config import ModelConfig
+from engine.contract import (
+    COL_OFFSETS_INPUT,
+    CONFIG_KEY,
+    GATE_OFF,
+    GATE_THRESHOLD_INPUT,
+    IMAGES_INPUT,
+    PRODUCER_NAME,
+    QUANTIZATION_KEY,
+    ROW_OFFSETS_INPUT,
+    WINDOWS_INPUT,
+)
 from engine.errors import ModelError
 from engine.export.uint8_input import input_quant_override, to_uint8_input
 
-QUANTIZATION_KEY = "r2cnn_quantization"
+__all__ = ["DETECTOR_OUTPUT_CONVS", "FORMATS", "QUANTIZATION_KEY", "QuantizeOptions", "calibration_patches",
+           "quantize_model"]
+
 FORMATS = ("qdq", "qoperator")
 # The gate logits and the RPN's objectness / box deltas feed the gate decision and the box decoding
 # directly and cost almost nothing (a handful of output channels): kept in fp32. The R-FCN score maps
-# are quantized (a tenth of a detector patch's time; validation AP50 moved by 0.0002).
+# are quantized (the model card has what that does to the validation AP50).
 DETECTOR_OUTPUT_CONVS = ("classifier/logits", "rpn/objectness", "rpn/deltas")
 
 
@@ -89,25 +102,26 @@ def _airbus_patches(count: int, patch_px: int, gsd_m: float, rng, root: str | No
 def _calibration_reader(input_names: Sequence[str], patches: np.ndarray, batch_size: int):
     """ONNX Runtime's CalibrationDataReader over the patches, for the per-patch or the window graph.
 
-    The gate is off (-1) so the detector branch sees data and gets calibrated too.
+    The gate is off (GATE_OFF) so the detector branch sees data and gets calibrated too.
     """
     from onnxruntime.quantization import CalibrationDataReader
 
-    window_graph = "windows" in input_names
+    window_graph = WINDOWS_INPUT in input_names
 
     class _Reader(CalibrationDataReader):
         def __init__(self):
             self._batches = self._iterate()
 
         def _iterate(self) -> Iterator[dict]:
-            gate = np.asarray(-1.0, dtype=np.float32)
+            gate = np.asarray(GATE_OFF, dtype=np.float32)
             for start in range(0, len(patches), batch_size):
                 batch = patches[start : start + batch_size].astype(np.float32)
                 if window_graph:  # each patch a 1 x 1 window: the same activations as in a larger one
                     zero = np.zeros(1, dtype=np.int64)
-                    yield {"windows": batch, "row_offsets_px": zero, "col_offsets_px": zero, "gate_threshold": gate}
+                    yield {WINDOWS_INPUT: batch, ROW_OFFSETS_INPUT: zero, COL_OFFSETS_INPUT: zero,
+                           GATE_THRESHOLD_INPUT: gate}
                 else:
-                    yield {"images": batch, "gate_threshold": gate}
+                    yield {IMAGES_INPUT: batch, GATE_THRESHOLD_INPUT: gate}
 
         def get_next(self):
             return next(self._batches, None)
@@ -123,14 +137,14 @@ def quantize_model(
     airbus_root: str | None = None,
 ) -> dict:
     """Write the INT8 model atomically (convolutions quantized, per-channel weights) with the source's
-    metadata plus a `r2cnn_quantization` record; returns that record."""
+    metadata plus a QUANTIZATION_KEY record; returns that record."""
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
 
     if options.quant_format not in FORMATS:
         raise ModelError(f"unknown quantization format {options.quant_format!r} (expected qdq or qoperator)")
     source = _load_source(src_path)
     metadata = {p.key: p.value for p in source.metadata_props}
-    config = ModelConfig.from_json(metadata["r2cnn_config"])
+    config = ModelConfig.from_json(metadata[CONFIG_KEY])
     if QUANTIZATION_KEY in metadata:
         raise ModelError(f"{src_path} is already quantized")
     if patches_u8 is None:
@@ -181,7 +195,7 @@ def quantize_model(
         del quantized.metadata_props[:]
         for key, value in {**metadata, QUANTIZATION_KEY: json.dumps(record)}.items():
             quantized.metadata_props.add(key=key, value=value)
-        quantized.producer_name = "r2cnn"
+        quantized.producer_name = PRODUCER_NAME
         # The calibration's static shapes let ORT fold the RPN reshape to (0, -1), which fails on an
         # empty batch (no patch passed the gate): the runtime infers shapes itself.
         del quantized.graph.value_info[:]
@@ -210,6 +224,6 @@ def _load_source(path: str) -> onnx.ModelProto:
         model = onnx.load(path)
     except Exception as exc:  # protobuf raises its own DecodeError types
         raise ModelError(f"not a valid ONNX model: {path} ({type(exc).__name__})") from exc
-    if not any(p.key == "r2cnn_config" for p in model.metadata_props):
-        raise ModelError(f"{path} is an ONNX model but not an r2cnn one (no 'r2cnn_config' metadata)")
+    if not any(p.key == CONFIG_KEY for p in model.metadata_props):
+        raise ModelError(f"{path} is an ONNX model but not an r2cnn one (no {CONFIG_KEY!r} metadata)")
     return model

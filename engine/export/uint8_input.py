@@ -10,8 +10,9 @@ import onnx
 from onnx import TensorProto, numpy_helper
 
 from engine.config import ModelConfig
+from engine.contract import IMAGE_INPUT_NAMES
 
-INPUT_NAMES = ("images", "windows")
+INPUT_NAMES = IMAGE_INPUT_NAMES  # the 0..255 inputs of either graph
 
 
 def input_quant_override(source: onnx.ModelProto, config: ModelConfig) -> dict:

@@ -29,6 +29,27 @@ class SharedFeatures:
     stride16: torch.Tensor  # (N, 72, H/16, W/16), after global attention
 
 
+@dataclass(frozen=True)
+class Proposals:
+    """The RPN's outputs on the detector features and the proposals it selects per patch."""
+
+    logits: torch.Tensor  # (N, A) objectness logits, A = H/8 * W/8 * anchors per cell
+    deltas: torch.Tensor  # (N, A, 4)
+    anchors: torch.Tensor  # (A, 4) in patch px
+    rois: torch.Tensor  # (N, K, 4) in patch px, no gradient
+    roi_scores: torch.Tensor  # (N, K) objectness, 0 where suppressed or degenerate
+
+
+@dataclass(frozen=True)
+class Detections:
+    """The detector branch's outputs: proposals, the rois R-FCN scored, and its logits and deltas."""
+
+    proposals: Proposals
+    rois: torch.Tensor  # (N, R, 4): proposals.rois, then any extra rois
+    cls_logits: torch.Tensor  # (N, R, 2)
+    box_deltas: torch.Tensor  # (N, R, 4)
+
+
 class R2CNN(nn.Module):
     """The unified network; forward() is the exported inference graph (see docs/ARCHITECTURE.md)."""
 
@@ -58,7 +79,7 @@ class R2CNN(nn.Module):
             h, w, self.config.anchor_stride, self.config.anchor_sizes_px, detector_features.device
         )
 
-    def propose(self, detector_features: torch.Tensor, patch_hw: tuple[int, int]):
+    def propose(self, detector_features: torch.Tensor, patch_hw: tuple[int, int]) -> Proposals:
         """RPN outputs and the selected proposals (rois, objectness) for the R-FCN head."""
         logits, deltas = self.rpn(detector_features)
         anchors = self.anchors(detector_features)
@@ -72,7 +93,24 @@ class R2CNN(nn.Module):
                 self.config.rpn_post_nms_top_n,
                 self.config.rpn_nms_iou,
             )
-        return logits, deltas, anchors, rois, roi_scores
+        return Proposals(logits, deltas, anchors, rois, roi_scores)
+
+    def detect(
+        self,
+        stride8: torch.Tensor,
+        stride16: torch.Tensor,
+        patch_hw: tuple[int, int],
+        extra_rois: torch.Tensor | None = None,
+    ) -> Detections:
+        """The detector branch (zoom, RPN, R-FCN) on patches' trunk features: inference and training share it.
+
+        extra_rois (N, G, 4) join the proposals before the R-FCN head (training adds the ground truth).
+        """
+        features = self.zoom(stride8, stride16)
+        proposals = self.propose(features, patch_hw)
+        rois = proposals.rois if extra_rois is None else torch.cat((proposals.rois, extra_rois), dim=1)
+        cls_logits, box_deltas = self.rfcn(features, rois)
+        return Detections(proposals, rois, cls_logits, box_deltas)
 
     def forward(self, images: torch.Tensor, gate_threshold: torch.Tensor):
         """Inference graph: gate every patch, detect only in those that pass."""
@@ -80,12 +118,20 @@ class R2CNN(nn.Module):
         shared = self.shared_features(images)
         gate_scores = shared.gate_logits.softmax(dim=1)[:, 1]
         passed_index = torch.nonzero(gate_scores >= gate_threshold).reshape(-1)
-        detector_features = self.zoom(shared.stride8[passed_index], shared.stride16[passed_index])
-        _, _, _, rois, roi_scores = self.propose(detector_features, patch_hw)
-        cls_logits, box_deltas = self.rfcn(detector_features, rois)
-        boxes = clip_boxes(decode_boxes(rois, box_deltas, RFCN_WEIGHTS), patch_hw[0], patch_hw[1])
-        box_scores = cls_logits.softmax(dim=-1)[..., 1] * (roi_scores > 0).to(cls_logits.dtype)
+        detections = self.detect(shared.stride8[passed_index], shared.stride16[passed_index], patch_hw)
+        boxes, box_scores = decode_detections(detections, patch_hw)
         return gate_scores, passed_index, boxes, box_scores
+
+
+def decode_detections(detections: Detections, patch_hw: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inference boxes (N, K, 4) clipped to the patch and aircraft scores (N, K), 0 for suppressed proposals."""
+    if detections.rois is not detections.proposals.rois:
+        raise ValueError("decode_detections: only proposals have objectness (no extra_rois at inference)")
+    boxes = decode_boxes(detections.rois, detections.box_deltas, RFCN_WEIGHTS)
+    boxes = clip_boxes(boxes, patch_hw[0], patch_hw[1])
+    cls_logits = detections.cls_logits
+    live = (detections.proposals.roi_scores > 0).to(cls_logits.dtype)
+    return boxes, cls_logits.softmax(dim=-1)[..., 1] * live
 
 
 def build_detector(config: ModelConfig | None = None) -> R2CNN:

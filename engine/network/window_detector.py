@@ -13,11 +13,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from engine.network.r2cnn import R2CNN
-from engine.network.window_proposals import propose
-from engine.ops.boxes import RFCN_WEIGHTS, clip_boxes, decode_boxes
-
-FEATURE_STRIDE = 16  # patch origins inside a window must be multiples of the coarsest trunk stride
+from engine.contract import FEATURE_STRIDE_PX
+from engine.network.r2cnn import R2CNN, decode_detections
 
 
 class WindowDetector(nn.Module):
@@ -33,7 +30,7 @@ class WindowDetector(nn.Module):
         self.model = model
         self.config = model.config
         size = int(model.config.patch_size)
-        if size % FEATURE_STRIDE:
+        if size % FEATURE_STRIDE_PX:
             raise ValueError(f"the window graph needs a patch size divisible by 16, got {size}")
         self.patch_px = size
 
@@ -57,7 +54,7 @@ class WindowDetector(nn.Module):
         gate_scores = m.classifier(stride16).softmax(dim=1)[:, 1]
         passed_index = torch.nonzero(gate_scores >= gate_threshold).reshape(-1)
         passed8 = cut_selected(stride8, rows // 8, cols // 8, self.patch_px // 8, passed_index)
-        boxes, box_scores = detect_passed(m, passed8, stride16[passed_index], patch_hw)
+        boxes, box_scores = decode_detections(m.detect(passed8, stride16[passed_index], patch_hw), patch_hw)
         return gate_scores, passed_index, boxes, box_scores
 
 
@@ -94,14 +91,3 @@ def cut_selected(
     picked = flat.index_select(1, index.reshape(-1)).reshape(c, patches.shape[0], size, size)
     return picked.permute(1, 0, 2, 3)
 
-
-def detect_passed(
-    model: R2CNN, stride8: torch.Tensor, stride16: torch.Tensor, patch_hw: tuple[int, int]
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """R2CNN.forward's detector steps on the passed patches' features: zoom, RPN proposals, R-FCN, decode."""
-    detector_features = model.zoom(stride8, stride16)
-    rois, roi_scores = propose(model, detector_features, patch_hw)  # = model.propose's, faster in ORT
-    cls_logits, box_deltas = model.rfcn(detector_features, rois)
-    boxes = clip_boxes(decode_boxes(rois, box_deltas, RFCN_WEIGHTS), patch_hw[0], patch_hw[1])
-    box_scores = cls_logits.softmax(dim=-1)[..., 1] * (roi_scores > 0).to(cls_logits.dtype)
-    return boxes, box_scores

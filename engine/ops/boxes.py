@@ -18,11 +18,16 @@ def box_area(boxes: torch.Tensor) -> torch.Tensor:
 
 
 def box_iou(boxes_a: torch.Tensor, boxes_b: torch.Tensor) -> torch.Tensor:
-    """Pairwise IoU of (..., A, 4) and (..., B, 4) -> (..., A, B); batch dims broadcast."""
-    top_left = torch.maximum(boxes_a[..., :, None, :2], boxes_b[..., None, :, :2])
-    bottom_right = torch.minimum(boxes_a[..., :, None, 2:], boxes_b[..., None, :, 2:])
-    wh = (bottom_right - top_left).clamp(min=0)
-    inter = wh[..., 0] * wh[..., 1]
+    """Pairwise IoU of (..., A, 4) and (..., B, 4) -> (..., A, B); batch dims broadcast.
+
+    Built one coordinate at a time, (A, 1) against (1, B): the same arithmetic as broadcasting
+    (A, 1, 2) corner pairs, but ONNX Runtime runs it on contiguous rows, much faster.
+    """
+    ax0, ay0, ax1, ay1 = (c[..., :, None] for c in boxes_a.unbind(-1))
+    bx0, by0, bx1, by1 = (c[..., None, :] for c in boxes_b.unbind(-1))
+    width = (torch.minimum(ax1, bx1) - torch.maximum(ax0, bx0)).clamp(min=0)
+    height = (torch.minimum(ay1, by1) - torch.maximum(ay0, by0)).clamp(min=0)
+    inter = width * height
     union = box_area(boxes_a)[..., :, None] + box_area(boxes_b)[..., None, :] - inter
     return inter / union.clamp(min=1e-6)
 

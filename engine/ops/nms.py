@@ -12,7 +12,7 @@ def fast_nms_keep(boxes: torch.Tensor, scores: torch.Tensor, iou_threshold: floa
 
     Unlike greedy NMS, a suppressed box still suppresses (YOLACT's Fast NMS): slightly stricter,
     but only matrix ops, so it batches over patches and exports to ONNX without loops.
-    `scores` must already be sorted in descending order along K.
+    `scores` must already be sorted in descending order along K (only the order is used).
     """
     iou = box_iou(boxes, boxes).triu(diagonal=1)
     max_overlap_with_better = iou.max(dim=1).values

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.ops.box_arrays import pairwise_ios
+
 
 def patch_to_raster_px(
     boxes_patch_px: np.ndarray, origin_model_px: tuple[int, int], scale_xy: tuple[float, float]
@@ -29,28 +31,24 @@ def clip_to_region(
     return boxes, keep
 
 
-def intersection_over_smaller(box: np.ndarray, others: np.ndarray) -> np.ndarray:
-    """IoS of one box against many: a cut half has low IoU but IoS near 1 with the whole aircraft."""
-    ix = np.clip(np.minimum(box[2], others[:, 2]) - np.maximum(box[0], others[:, 0]), 0.0, None)
-    iy = np.clip(np.minimum(box[3], others[:, 3]) - np.maximum(box[1], others[:, 1]), 0.0, None)
-    inter = ix * iy
-    area_box = max((box[2] - box[0]) * (box[3] - box[1]), 0.0)
-    area_others = np.clip(others[:, 2] - others[:, 0], 0, None) * np.clip(
-        others[:, 3] - others[:, 1], 0, None
-    )
-    return inter / np.maximum(np.minimum(area_box, area_others), 1e-9)
-
-
 def merge_boxes(
-    boxes_raster_px: np.ndarray, scores: np.ndarray, ios_threshold: float = 0.5
+    boxes_raster_px: np.ndarray,
+    scores: np.ndarray,
+    ios_threshold: float = 0.5,
+    patch_ids: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Greedy merge by IoS (SAHI's GREEDYNMM): returns (merged boxes, index of each cluster's best box).
 
     Clusters form around the highest-scored remaining box; the merged box is the union of the cluster
     (so a border-cut half never shrinks the whole) and its score is the leader's, the highest.
+    patch_ids (C,): which patch each box came from; then only the boxes of other patches widen the union.
+    A patch's own overlapping boxes are still absorbed by its leader (one box per aircraft), but the
+    per-patch NMS already chose their leader's extent: a low-scored box around an aircraft and its
+    neighbour would otherwise grow the aircraft's box past IoU 0.5 with the truth.
     """
     boxes = np.asarray(boxes_raster_px, dtype=np.float64).reshape(-1, 4)
     scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    patch_ids = np.arange(len(boxes)) if patch_ids is None else np.asarray(patch_ids).reshape(-1)
     order = np.argsort(-scores, kind="stable")
     merged: list[np.ndarray] = []
     leaders: list[int] = []
@@ -67,10 +65,10 @@ def merge_boxes(
         hi = np.searchsorted(x0_sorted, box[2], side="right")
         candidates = by_x0[lo:hi]
         candidates = candidates[alive[candidates]]
-        members = candidates[intersection_over_smaller(box, boxes[candidates]) >= ios_threshold]
-        members = np.union1d(members, [leader])
+        members = candidates[pairwise_ios(box, boxes[candidates])[0] >= ios_threshold]
         alive[members] = False
-        cluster = boxes[members]
+        alive[leader] = False
+        cluster = boxes[np.union1d(members[patch_ids[members] != patch_ids[leader]], [leader])]
         merged.append(
             np.array([cluster[:, 0].min(), cluster[:, 1].min(), cluster[:, 2].max(), cluster[:, 3].max()])
         )

@@ -6,12 +6,12 @@ import math
 
 import numpy as np
 
-from engine.pipeline.raster_reader import RasterScene
+from engine.pipeline.scene import Scene
 
 MARGIN_SAMPLES = 1  # mask samples added around each patch: a sliver between samples still counts as data
 
 
-def nodata_patches(scene: RasterScene, origins_model_px: np.ndarray, tile_px: int) -> np.ndarray:
+def nodata_patches(scene: Scene, origins_model_px: np.ndarray, tile_px: int) -> np.ndarray:
     """(T,) bool: True where the decimated valid mask shows no data under the patch or next to it.
 
     The mask is the one the scene-wide stretch already read (nearest samples every ~18 px on a GF-1

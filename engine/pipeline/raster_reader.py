@@ -5,11 +5,9 @@ from __future__ import annotations
 import math
 import os
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
 import rasterio
-from affine import Affine
 from rasterio.enums import MaskFlags, Resampling
 from rasterio.errors import NotGeoreferencedWarning, RasterioError, RasterioIOError
 from rasterio.windows import Window
@@ -17,10 +15,9 @@ from rasterio.windows import Window
 from engine.errors import RasterInputError
 from engine.pipeline import georef, stretch
 from engine.pipeline.raster_bands import check_dtype, check_stretch_mode, select_bands
+from engine.pipeline.scene import PIXEL_SPACE_TRANSFORM, Patch, fill_and_pad, read_patch
 from engine.pipeline.tiling import scene_size_model_px
 
-# Ungeoreferenced rasters: QGIS draws them with a (1, -1) pixel size, so pixel-space polygons use it too.
-PIXEL_SPACE_TRANSFORM = Affine(1.0, 0.0, 0.0, 0.0, -1.0, 0.0)
 OVERVIEW_MAX_PX = 1024  # long side of the decimated read the scene-wide stretch is taken from
 # GDAL's block cache defaults to 5 % of RAM (6 GB on a 128 GB machine) and fills up over a whole scene;
 # a row-major pass only needs about two rows of blocks, so a fixed cap keeps memory flat at any size.
@@ -30,15 +27,6 @@ GDAL_CACHE_BYTES = 256 * 1024 * 1024
 def bounded_gdal_cache(cache_bytes: int = GDAL_CACHE_BYTES) -> rasterio.Env:
     """Context in which GDAL's (process-wide) block cache is capped; the previous size comes back after."""
     return rasterio.Env(GDAL_CACHEMAX=int(cache_bytes))
-
-
-@dataclass(frozen=True)
-class Patch:
-    """One network input (3, P, P) uint8 and whether the network needs to see it."""
-
-    image_u8: np.ndarray  # may be a read-only view (grey broadcast to 3 channels)
-    valid_fraction: float  # share of the patch that is raster data (not nodata, not padding)
-    skip: bool  # all nodata, or a single value: nothing to detect
 
 
 class RasterScene:
@@ -152,11 +140,7 @@ class RasterScene:
 
     def read_patch(self, origin_model_px: tuple[int, int], size_px: int) -> Patch:
         """The (3, P, P) uint8 patch at a model-px origin, resampled on read; padding and nodata get fill."""
-        values, valid = self.read_region_u8(origin_model_px, (size_px, size_px))
-        skip, valid_count = patch_emptiness(values, valid)
-        # Grey: one channel seen three times (a read-only view; batching copies it anyway).
-        image = np.broadcast_to(values, (3, size_px, size_px)) if values.shape[0] == 1 else values
-        return Patch(image_u8=image, valid_fraction=valid_count / float(size_px * size_px), skip=skip)
+        return read_patch(self, origin_model_px, size_px)
 
     def read_region_u8(
         self, origin_model_px: tuple[int, int], size_xy_px: tuple[int, int]
@@ -175,17 +159,7 @@ class RasterScene:
         out_h = int(min(height_px, max(1, round((row1 - row0) / sy))))
         resampling = Resampling.average if min(sx, sy) > 1.0 else Resampling.bilinear
         raw, valid = self._read(Window(col0, row0, col1 - col0, row1 - row0), out_h, out_w, resampling)
-        values = self.to_u8(raw)
-        fill = np.uint8(round(self.fill_value))
-        if not valid.all():
-            values = np.where(valid, values, fill)
-        if values.shape[1:] != (height_px, width_px):
-            padded = np.full((values.shape[0], height_px, width_px), fill, dtype=np.uint8)
-            padded[:, :out_h, :out_w] = values
-            padded_valid = np.zeros((height_px, width_px), dtype=bool)
-            padded_valid[:out_h, :out_w] = valid
-            values, valid = padded, padded_valid
-        return values, valid
+        return fill_and_pad(self.to_u8(raw), valid, size_xy_px, self.fill_value)
 
     def nodata_overview(self, max_px: int = OVERVIEW_MAX_PX) -> tuple[np.ndarray, tuple[float, float]] | None:
         """Decimated valid mask of the whole scene and its scale (model px per mask px, x and y), from
@@ -237,14 +211,6 @@ class RasterScene:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-def patch_emptiness(values_u8: np.ndarray, valid: np.ndarray) -> tuple[bool, int]:
-    """(skip, valid pixel count) of one patch: skipped when all nodata or a single value over its data."""
-    if valid.all():
-        return bool(values_u8.min() == values_u8.max()), int(valid.size)
-    valid_count = int(np.count_nonzero(valid))
-    return valid_count == 0 or bool(np.ptp(values_u8[:, valid]) == 0), valid_count
 
 
 def _equals_nodata(raw: np.ndarray, nodata: list[float | None]) -> np.ndarray:

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.ops.box_arrays import greedy_match
+
 
 @dataclass(frozen=True)
 class SceneMatch:
@@ -33,18 +35,6 @@ class SceneMatch:
         )
 
 
-def pairwise_iou(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
-    """(A, B) IoU of pixel-edge (x0, y0, x1, y1) boxes."""
-    a = np.asarray(boxes_a, dtype=np.float64).reshape(-1, 1, 4)
-    b = np.asarray(boxes_b, dtype=np.float64).reshape(1, -1, 4)
-    ix = np.clip(np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0]), 0, None)
-    iy = np.clip(np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1]), 0, None)
-    inter = ix * iy
-    area_a = (a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1])
-    area_b = (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])
-    return inter / np.maximum(area_a + area_b - inter, 1e-9)
-
-
 def match_scene(
     detected_boxes: np.ndarray,
     detected_scores: np.ndarray,
@@ -52,14 +42,5 @@ def match_scene(
     iou_threshold: float = 0.5,
 ) -> SceneMatch:
     """VOC-style greedy matching: detections by descending score, each takes its best unmatched truth."""
-    detected = np.asarray(detected_boxes, dtype=np.float64).reshape(-1, 4)
-    truth = np.asarray(true_boxes, dtype=np.float64).reshape(-1, 4)
-    matched_truth = np.zeros(len(truth), dtype=bool)
-    if len(detected) and len(truth):
-        for index in np.argsort(-np.asarray(detected_scores, dtype=np.float64).reshape(-1), kind="stable"):
-            iou = pairwise_iou(detected[index], truth)[0]
-            iou[matched_truth] = -1.0
-            best = int(np.argmax(iou))
-            if iou[best] >= iou_threshold:
-                matched_truth[best] = True
-    return SceneMatch(len(truth), len(detected), int(matched_truth.sum()), iou_threshold)
+    matching = greedy_match(detected_boxes, detected_scores, true_boxes, iou_threshold)
+    return SceneMatch(matching.n_truth, len(matching.truth_index), int(matching.is_tp.sum()), iou_threshold)

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from engine.contract import BACKENDS, BUNDLED_FAST_MODEL_NAME, BUNDLED_MODEL_NAME, PRECISIONS
 from engine.errors import ModelError
 from engine.runtime.types import BatchResult, Detector, PatchDetections
 
-BUNDLED_MODEL_NAME = "r2cnn_aircraft.onnx"  # fp32, per patch: the reference graph (docs/ARCHITECTURE.md contract)
-BUNDLED_FAST_MODEL_NAME = "r2cnn_aircraft.window.int8.onnx"  # same weights, INT8, trunk once per window
-PRECISIONS = ("auto", "int8", "fp32")
-
-__all__ = ["BatchResult", "Detector", "PatchDetections", "bundled_model_for", "bundled_model_path", "load_detector"]
+__all__ = [
+    "BUNDLED_FAST_MODEL_NAME",
+    "BUNDLED_MODEL_NAME",
+    "PRECISIONS",
+    "BatchResult",
+    "Detector",
+    "PatchDetections",
+    "bundled_model_for",
+    "bundled_model_path",
+    "load_detector",
+]
 
 
 def bundled_model_path() -> Path:
@@ -76,4 +83,4 @@ def load_detector(
         except ImportError as exc:
             raise ModelError(f"the torch backend is unavailable ({exc})") from exc
         return load_torch_detector(model_path, device=device, min_score=min_score)
-    raise ModelError(f"unknown backend {backend!r} (expected onnx or torch)")
+    raise ModelError(f"unknown backend {backend!r} (expected {' or '.join(BACKENDS)})")

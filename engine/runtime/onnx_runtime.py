@@ -1,132 +1,59 @@
-"""OnnxDetector: the inference runtime; loads ONNX only (never a pickle) and checks the model contract."""
+"""OnnxDetector: the inference runtime for the per-patch graph (checks the model contract), and
+load_onnx_detector, which picks it or OnnxWindowDetector from the model's metadata.
+
+The session itself (ONNX only, never a pickle) is opened by onnx_session.py; its names are re-exported
+here for the callers that import them from this module.
+"""
 
 from __future__ import annotations
-
-import os
-from dataclasses import dataclass
 
 import numpy as np
 
 from engine.config import ModelConfig
+from engine.contract import (
+    GATE_THRESHOLD_INPUT,
+    GRAPH_KEY,
+    IMAGES_INPUT,
+    INPUT_NAMES,
+    OUTPUT_NAMES,
+    WINDOW_GRAPH,
+)
 from engine.errors import ModelError
+from engine.runtime.onnx_session import (
+    CPU_PROVIDER,
+    CUDA_PROVIDER,
+    OpenedModel,
+    SessionTuning,
+    as_model_input,
+    choose_providers,
+    default_threads,
+    open_model,
+)
 from engine.runtime.postprocess import batch_result
 from engine.runtime.types import BatchResult
+from engine.runtime.window_runtime import OnnxWindowDetector
 
-CONFIG_KEY = "r2cnn_config"
-GRAPH_KEY = "r2cnn_graph"  # absent: the per-patch graph; "window": engine.export.window_export
-WINDOW_GRAPH = "window"
-INPUT_NAMES = ("images", "gate_threshold")
-OUTPUT_NAMES = ("gate_scores", "passed_index", "boxes_patch_px", "box_scores")
-CUDA_PROVIDER = "CUDAExecutionProvider"
-CPU_PROVIDER = "CPUExecutionProvider"
-
-
-def _onnxruntime():
-    """Import lazily so a missing runtime is one clear ModelError, not an ImportError at startup."""
-    try:
-        import onnxruntime
-    except ImportError as exc:
-        raise ModelError(
-            "onnxruntime is not installed (pip install onnxruntime, or onnxruntime-gpu for CUDA)"
-        ) from exc
-    return onnxruntime
-
-
-def default_threads() -> int:
-    """Intra-op threads: the cores this process may use (ONNX Runtime's own default ignores CPU affinity)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
-
-
-def choose_providers(device: str, available: list[str]) -> list[str]:
-    """Execution providers for a device request: auto takes CUDA when onnxruntime-gpu offers it, else CPU."""
-    if device not in ("auto", "cpu", "cuda"):
-        raise ModelError(f"unknown device {device!r} (expected auto, cpu or cuda)")
-    has_cuda = CUDA_PROVIDER in available
-    if device == "cuda" and not has_cuda:
-        raise ModelError(
-            "device cuda requested but onnxruntime offers no CUDAExecutionProvider (install onnxruntime-gpu)"
-        )
-    if device in ("auto", "cuda") and has_cuda:
-        return [CUDA_PROVIDER, CPU_PROVIDER]
-    return [CPU_PROVIDER]
-
-
-@dataclass(frozen=True)
-class SessionTuning:
-    """ONNX Runtime CPU settings (the benchmark measures each): threads, executor, busy-waiting."""
-
-    threads: int | None = None  # intra-op threads; None: the cores this process may use
-    inter_op_threads: int = 1  # only used by the parallel executor
-    parallel: bool = False  # ORT_PARALLEL runs independent branches at once (ours are few)
-    spinning: bool = True  # idle intra-op threads busy-wait: lower latency, but they steal the reader's core
-    memory_arena: bool = True  # ORT's CPU arena keeps its peak allocation; off returns it after each run
-
-
-@dataclass(frozen=True)
-class OpenedModel:
-    """An ONNX Runtime session with the r2cnn metadata read and the device settled."""
-
-    session: object
-    model_path: str
-    metadata: dict
-    config: ModelConfig
-    device: str
-    providers: tuple[str, ...]
-    threads: int
-
-    @property
-    def input_dtype(self) -> type:
-        """uint8 for INT8 models that take the 8-bit patches as they are, else float32 (same 0..255)."""
-        return np.uint8 if self.session.get_inputs()[0].type == "tensor(uint8)" else np.float32
-
-
-def open_model(model_path: str, device: str = "auto", tuning: SessionTuning | None = None) -> OpenedModel:
-    """Create the session (protobuf only: a pickle is refused, never executed) and read the metadata."""
-    ort = _onnxruntime()
-    tuning = tuning or SessionTuning()
-    if not os.path.isfile(model_path):
-        raise ModelError(f"model file not found: {model_path}")
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = tuning.threads or default_threads()
-    options.inter_op_num_threads = max(1, tuning.inter_op_threads)
-    options.execution_mode = ort.ExecutionMode.ORT_PARALLEL if tuning.parallel else ort.ExecutionMode.ORT_SEQUENTIAL
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.enable_cpu_mem_arena = tuning.memory_arena
-    options.log_severity_level = 3  # errors only: provider fallbacks are reported by us
-    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if tuning.spinning else "0")
-    providers = choose_providers(device, ort.get_available_providers())
-    try:
-        session = ort.InferenceSession(model_path, sess_options=options, providers=providers)
-    except Exception as exc:  # onnxruntime raises its own exception types per failure
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelError(f"not a valid ONNX model: {model_path} ({first_line[:200]})") from exc
-    metadata = dict(session.get_modelmeta().custom_metadata_map)
-    config = _config_from_metadata(metadata, model_path)
-    active = session.get_providers()
-    if device == "cuda" and CUDA_PROVIDER not in active:
-        raise ModelError("device cuda requested but the CUDA provider failed to start (CUDA/cuDNN libraries?)")
-    return OpenedModel(
-        session=session,
-        model_path=model_path,
-        metadata=metadata,
-        config=config,
-        device="cuda" if CUDA_PROVIDER in active else "cpu",
-        providers=tuple(active),
-        threads=options.intra_op_num_threads,
-    )
+__all__ = [
+    "CPU_PROVIDER",
+    "CUDA_PROVIDER",
+    "OnnxDetector",
+    "OnnxWindowDetector",
+    "OpenedModel",
+    "SessionTuning",
+    "as_model_input",
+    "choose_providers",
+    "default_threads",
+    "load_onnx_detector",
+    "open_model",
+]
 
 
 def load_onnx_detector(
     model_path: str, device: str = "auto", min_score: float | None = None, tuning: SessionTuning | None = None
 ):
-    """OnnxDetector for a per-patch graph, OnnxWindowDetector for a window graph (metadata r2cnn_graph)."""
+    """OnnxDetector for a per-patch graph, OnnxWindowDetector for a window graph (metadata GRAPH_KEY)."""
     opened = open_model(model_path, device, tuning)
     if opened.metadata.get(GRAPH_KEY) == WINDOW_GRAPH:
-        from engine.runtime.window_runtime import OnnxWindowDetector
-
         return OnnxWindowDetector(opened, min_score=min_score)
     return OnnxDetector(opened, min_score=min_score)
 
@@ -163,29 +90,11 @@ class OnnxDetector:
             raise ValueError(f"expected (N, {self.config.in_channels}, P, P) patches, got {images.shape}")
         if self.patch_size is not None and images.shape[2:] != (self.patch_size, self.patch_size):
             raise ValueError(f"this model takes {self.patch_size} px patches, got {images.shape[2:]}")
-        feeds = {"images": images, "gate_threshold": np.asarray(gate_threshold, dtype=np.float32)}
+        feeds = {IMAGES_INPUT: images, GATE_THRESHOLD_INPUT: np.asarray(gate_threshold, dtype=np.float32)}
         gate_scores, passed_index, boxes, box_scores = self._session.run(list(OUTPUT_NAMES), feeds)
         return batch_result(
             gate_scores, passed_index, boxes, box_scores, self.min_score, self.config.det_nms_iou
         )
-
-
-def as_model_input(images: np.ndarray, dtype: type) -> np.ndarray:
-    """Contiguous patches in the model's input type (values 0..255 either way)."""
-    if dtype is np.uint8 and np.asarray(images).dtype != np.uint8:
-        images = np.clip(np.rint(images), 0, 255)
-    return np.ascontiguousarray(images, dtype=dtype)
-
-
-def _config_from_metadata(metadata: dict[str, str], model_path: str) -> ModelConfig:
-    """The model's ModelConfig from its metadata: without it we cannot know gsd, patch size or thresholds."""
-    text = metadata.get(CONFIG_KEY)
-    if not text:
-        raise ModelError(f"{model_path} is an ONNX model but not an r2cnn one (no {CONFIG_KEY!r} metadata)")
-    try:
-        return ModelConfig.from_json(text)
-    except (ValueError, TypeError) as exc:
-        raise ModelError(f"{model_path}: unreadable {CONFIG_KEY!r} metadata ({exc})") from exc
 
 
 def _check_contract(session, config: ModelConfig, model_path: str) -> int | None:
@@ -197,9 +106,9 @@ def _check_contract(session, config: ModelConfig, model_path: str) -> int | None
         raise ModelError(
             f"{model_path} does not follow the r2cnn model contract (missing {', '.join(missing)})"
         )
-    shape = inputs["images"].shape
+    shape = inputs[IMAGES_INPUT].shape
     if len(shape) != 4:
-        raise ModelError(f"{model_path}: input 'images' must be (N, 3, P, P), the model says {shape}")
+        raise ModelError(f"{model_path}: input {IMAGES_INPUT!r} must be (N, 3, P, P), the model says {shape}")
     height, width = shape[2], shape[3]
     if isinstance(height, int) and isinstance(width, int):
         if height != width or height != config.patch_size:

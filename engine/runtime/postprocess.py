@@ -4,29 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.ops.box_arrays import nms
 from engine.runtime.types import BatchResult, PatchDetections
-
-
-def nms_numpy(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarray:
-    """Exact greedy NMS over (D, 4) boxes; returns kept indices in descending score order."""
-    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-    order = np.argsort(-np.asarray(scores, dtype=np.float64).reshape(-1), kind="stable")
-    areas = np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None)
-    keep: list[int] = []
-    while order.size:
-        best = order[0]
-        keep.append(int(best))
-        rest = order[1:]
-        ix = np.clip(
-            np.minimum(boxes[best, 2], boxes[rest, 2]) - np.maximum(boxes[best, 0], boxes[rest, 0]), 0, None
-        )
-        iy = np.clip(
-            np.minimum(boxes[best, 3], boxes[rest, 3]) - np.maximum(boxes[best, 1], boxes[rest, 1]), 0, None
-        )
-        inter = ix * iy
-        iou = inter / np.maximum(areas[best] + areas[rest] - inter, 1e-9)
-        order = rest[iou <= iou_threshold]
-    return np.asarray(keep, dtype=np.int64)
 
 
 def empty_detections() -> PatchDetections:
@@ -47,7 +26,7 @@ def filter_patch(
     boxes, scores = boxes[valid], scores[valid]
     if len(scores) == 0:
         return empty_detections()
-    keep = nms_numpy(boxes, scores, nms_iou)
+    keep = nms(boxes, scores, nms_iou)
     return PatchDetections(boxes_patch_px=boxes[keep], scores=scores[keep])
 
 

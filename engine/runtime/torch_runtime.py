@@ -9,6 +9,7 @@ import torch
 
 from engine.config import ModelConfig
 from engine.errors import ModelError
+from engine.network.checkpoint import load_checkpoint_model
 from engine.network.r2cnn import R2CNN
 from engine.runtime.postprocess import batch_result
 from engine.runtime.types import BatchResult
@@ -39,8 +40,6 @@ class TorchDetector:
 
 def load_torch_detector(path: str, device: str = "auto", min_score: float | None = None) -> TorchDetector:
     """Load a training checkpoint with weights_only=True: a pickle from elsewhere is never executed."""
-    from engine.training.train_loop import load_checkpoint_model
-
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cuda" and not torch.cuda.is_available():

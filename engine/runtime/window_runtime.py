@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.contract import (
+    COL_OFFSETS_INPUT,
+    FEATURE_STRIDE_PX,
+    GATE_THRESHOLD_INPUT,
+    OUTPUT_NAMES,
+    ROW_OFFSETS_INPUT,
+    WINDOW_INPUT_NAMES,
+    WINDOWS_INPUT,
+)
 from engine.errors import ModelError
-from engine.runtime.onnx_runtime import OUTPUT_NAMES, OpenedModel, as_model_input
+from engine.runtime.onnx_session import OpenedModel, as_model_input
 from engine.runtime.postprocess import batch_result
 from engine.runtime.types import BatchResult
 
-WINDOW_INPUT_NAMES = ("windows", "row_offsets_px", "col_offsets_px", "gate_threshold")
-OFFSET_ALIGN_PX = 16  # patch origins inside a window: multiples of the trunk's coarsest stride
+OFFSET_ALIGN_PX = FEATURE_STRIDE_PX  # patch origins inside a window: multiples of the trunk's coarsest stride
 
 
 class OnnxWindowDetector:
@@ -50,10 +58,10 @@ class OnnxWindowDetector:
         windows = as_model_input(windows_u8, self.input_dtype)
         _check_grid(windows.shape, rows, cols, self.patch_size, self.config.in_channels)
         feeds = {
-            "windows": windows,
-            "row_offsets_px": rows,
-            "col_offsets_px": cols,
-            "gate_threshold": np.asarray(gate_threshold, dtype=np.float32),
+            WINDOWS_INPUT: windows,
+            ROW_OFFSETS_INPUT: rows,
+            COL_OFFSETS_INPUT: cols,
+            GATE_THRESHOLD_INPUT: np.asarray(gate_threshold, dtype=np.float32),
         }
         gate_scores, passed_index, boxes, box_scores = self._session.run(list(OUTPUT_NAMES), feeds)
         return batch_result(gate_scores, passed_index, boxes, box_scores, self.min_score, self.config.det_nms_iou)
@@ -67,7 +75,7 @@ class OnnxWindowDetector:
 
 
 def _check_grid(shape: tuple[int, ...], rows: np.ndarray, cols: np.ndarray, patch_px: int, channels: int) -> None:
-    """Offsets aligned to 16 px and every patch inside the window: the graph cannot check it itself."""
+    """Offsets aligned to FEATURE_STRIDE_PX and every patch inside the window: the graph cannot check it itself."""
     if len(shape) != 4 or shape[1] != channels:
         raise ValueError(f"expected (B, {channels}, H, W) windows, got {shape}")
     if rows.size == 0 or cols.size == 0:

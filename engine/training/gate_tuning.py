@@ -16,8 +16,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from engine.evaluation.evaluate import centres_inside, patch_array
 from engine.network.r2cnn import R2CNN, build_detector
+from engine.ops.box_arrays import as_boxes, centres_inside
+from engine.pipeline.scene import ImageScene, patch_fill_value, read_patch
 from engine.pipeline.stretch import Stretch, percentile_stretch
 
 
@@ -52,8 +53,11 @@ def _jittered_stretch(image_u16: np.ndarray, valid: np.ndarray, rng: np.random.G
     return Stretch(low=(low,), high=(high,))
 
 
-def generated_gate_patches(config: GateTuningConfig, patch_px: int, overlap: float) -> GatePatches:
-    """Every patch of the tiled scenes (random grid phase) plus patches on aircraft, stretched per scene."""
+def generated_gate_patches(
+    config: GateTuningConfig, patch_px: int, overlap: float, fill_value: float
+) -> GatePatches:
+    """Every patch of the tiled scenes (random grid phase) plus patches on aircraft, stretched per scene and
+    read as the patch stream reads them (nodata filled, empty patches skipped)."""
     from engine.synthetic.scene_generator import render_scene
 
     rng = np.random.default_rng(config.seed)
@@ -63,8 +67,7 @@ def generated_gate_patches(config: GateTuningConfig, patch_px: int, overlap: flo
         airports = int(rng.integers(0, config.max_airports + 1))
         scene = render_scene(rng, config.scene_px, config.scene_px, n_airports=airports)
         stretch = _jittered_stretch(scene.image_u16, scene.valid_mask, rng, config.stretch_high_jitter)
-        grey = stretch.apply(scene.image_u16[None])[0]
-        grey[~scene.valid_mask] = 0
+        grey = ImageScene(stretch.apply(scene.image_u16[None])[0], fill_value, scene.valid_mask)
         span = config.scene_px - patch_px
         phase = rng.integers(0, stride, size=2)
         xs, ys = range(int(phase[0]), span + 1, stride), range(int(phase[1]), span + 1, stride)
@@ -76,18 +79,18 @@ def generated_gate_patches(config: GateTuningConfig, patch_px: int, overlap: flo
             y = int(np.clip(cy - rng.uniform(0.05, 0.95) * patch_px, 0, span))
             origins.append((x, y))
         for x, y in origins:
-            patch = grey[y : y + patch_px, x : x + patch_px]
-            if not patch.any():
-                continue  # all nodata: the pipeline never asks the gate about these
-            images.append(patch)
+            patch = read_patch(grey, (x, y), patch_px)
+            if patch.skip:
+                continue  # nodata or flat: the pipeline never asks the gate about these
+            images.append(np.array(patch.image_u8))
             labels.append(bool(centres_inside(boxes, x, y, patch_px).any()))
-    return GatePatches(np.repeat(np.stack(images)[:, None], 3, axis=1), np.asarray(labels, bool))
+    return GatePatches(np.stack(images), np.asarray(labels, bool))
 
 
-def real_gate_patches(images: list, patch_px: int) -> GatePatches:
-    """Airbus training images (HxWx3 uint8, about one patch each at 2 m), zero padded like edge patches."""
-    out = [patch_array(item.image, 0, 0, patch_px, np.uint8) for item in images]
-    labels = [bool(centres_inside(np.asarray(item.boxes_px).reshape(-1, 4), 0, 0, patch_px).any()) for item in images]
+def real_gate_patches(images: list, patch_px: int, fill_value: float) -> GatePatches:
+    """Airbus training images (HxWx3 uint8, about one patch each at 2 m), padded like edge patches."""
+    out = [np.array(read_patch(ImageScene(item.image, fill_value), (0, 0), patch_px).image_u8) for item in images]
+    labels = [bool(centres_inside(as_boxes(item.boxes_px), 0, 0, patch_px).any()) for item in images]
     return GatePatches(np.stack(out), np.asarray(labels, bool))
 
 
@@ -96,8 +99,9 @@ def tuning_patches(config: GateTuningConfig, model_config, airbus_root: str) -> 
     from engine.training.data_sources import airbus_training_images
 
     size = int(model_config.patch_size)
-    generated = generated_gate_patches(config, size, float(model_config.overlap))
-    real = real_gate_patches(airbus_training_images(airbus_root, model_config.gsd_m), size)
+    fill = patch_fill_value(model_config)
+    generated = generated_gate_patches(config, size, float(model_config.overlap), fill)
+    real = real_gate_patches(airbus_training_images(airbus_root, model_config.gsd_m), size, fill)
     images = np.concatenate([generated.images_u8, real.images_u8])
     return GatePatches(images, np.concatenate([generated.positive, real.positive])), len(real.positive)
 

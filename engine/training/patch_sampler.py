@@ -8,6 +8,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from engine.config import ModelConfig
+from engine.pipeline.scene import patch_fill_value
 from engine.training.augment import photometric, rotate_flip
 
 
@@ -45,10 +47,13 @@ class Batch:
     negative_keys: list[tuple[int, int, int, int, int] | None]
 
 
-def crop_and_resize(image: np.ndarray, boxes_px: np.ndarray, x: int, y: int, region: int, out_px: int):
-    """Cut a region x region window (zero padded off-image), resize to out_px, keep visible boxes."""
+def crop_and_resize(
+    image: np.ndarray, boxes_px: np.ndarray, x: int, y: int, region: int, out_px: int, fill_value: float = 0.0
+):
+    """Cut a region x region window (padded off-image with the fill value the pipeline pads with), resize to
+    out_px, keep visible boxes."""
     h, w = image.shape[:2]
-    window = np.zeros((region, region, 3), dtype=np.uint8)
+    window = np.full((region, region, 3), np.uint8(round(fill_value)), dtype=np.uint8)
     sx0, sy0, sx1, sy1 = max(x, 0), max(y, 0), min(x + region, w), min(y + region, h)
     if sx1 > sx0 and sy1 > sy0:
         window[sy0 - y : sy1 - y, sx0 - x : sx1 - x] = image[sy0:sy1, sx0:sx1]
@@ -73,7 +78,11 @@ def visible_boxes(shifted: np.ndarray, clipped: np.ndarray, min_fraction: float)
 class PatchSampler:
     """Draws balanced batches from labelled images; remembers negatives the gate got wrong."""
 
-    def __init__(self, images: list[TrainingImage], config: SamplerConfig, seed: int = 0):
+    def __init__(
+        self, images: list[TrainingImage], config: SamplerConfig, seed: int = 0, fill_value: float | None = None
+    ):
+        """fill_value: what off-image pixels get (None: the pipeline's padding for the default model)."""
+        self.fill_value = patch_fill_value(ModelConfig()) if fill_value is None else float(fill_value)
         if not any(len(item.boxes_px) for item in images):
             raise ValueError("training needs at least one image with aircraft")
         self.images, self.config = images, config
@@ -128,7 +137,9 @@ class PatchSampler:
         """Crop, resize, augment; returns (image, gt boxes, touches_any_aircraft)."""
         item = self.images[index]
         rng = np.random.default_rng(aug_seed)
-        window, shifted, clipped = crop_and_resize(item.image, item.boxes_px, x, y, region, self.config.crop_px)
+        window, shifted, clipped = crop_and_resize(
+            item.image, item.boxes_px, x, y, region, self.config.crop_px, self.fill_value
+        )
         boxes, touches = visible_boxes(shifted, clipped, self.config.min_visible_fraction)
         window, boxes = rotate_flip(window, boxes, rng)
         return photometric(window, rng), boxes, touches

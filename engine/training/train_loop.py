@@ -12,7 +12,9 @@ import torch
 
 from engine.atomic_output import atomic_output
 from engine.config import ModelConfig
+from engine.network.checkpoint import load_checkpoint, save_checkpoint
 from engine.network.r2cnn import R2CNN, build_detector
+from engine.pipeline.scene import patch_fill_value
 from engine.training.patch_sampler import PatchSampler, SamplerConfig, TrainingImage
 from engine.training.unified_step import LossConfig, unified_loss
 
@@ -44,28 +46,6 @@ def one_cycle_lr(progress: float, max_lr: float, warmup: float = 0.05) -> float:
     return max_lr * (1e-4 + (1 - 1e-4) * cosine)
 
 
-def _save(path: str, model: R2CNN, optimizer, step: int, elapsed_s: float, config: TrainConfig, history: list) -> None:
-    """Atomic checkpoint: tensors and plain values only, so resume can load with weights_only=True."""
-    state = {
-        "model": model.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "elapsed_s": elapsed_s,
-        "step": step,
-        "model_config": config.model.to_json(),
-        "history": json.dumps(history),
-    }
-    with atomic_output(path, suffix=".pt") as tmp:
-        torch.save(state, tmp)
-
-
-def load_checkpoint_model(path: str) -> R2CNN:
-    """Rebuild the network from a checkpoint (weights_only: checkpoints are untrusted input too)."""
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    model = build_detector(ModelConfig.from_json(state["model_config"]))
-    model.load_state_dict(state["model"])
-    return model.eval()
-
-
 def train(config: TrainConfig, images: list[TrainingImage], log=print, should_stop=None) -> R2CNN:
     """Train (or resume) and return the model in eval mode; checkpoints land in config.out_dir.
 
@@ -74,20 +54,21 @@ def train(config: TrainConfig, images: list[TrainingImage], log=print, should_st
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
     os.makedirs(config.out_dir, exist_ok=True)
-    with open(os.path.join(config.out_dir, "train_config.json"), "w") as handle:
-        json.dump(asdict(config), handle, indent=1, default=str)
+    with atomic_output(os.path.join(config.out_dir, "train_config.json"), suffix=".json") as tmp:
+        with open(tmp, "w") as handle:
+            json.dump(asdict(config), handle, indent=1, default=str)
     model = build_detector(config.model).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     checkpoint = os.path.join(config.out_dir, CHECKPOINT_NAME)
     start, history, elapsed_before = 0, [], 0.0
     if os.path.exists(checkpoint):
-        state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+        state = load_checkpoint(checkpoint)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         start, history = int(state["step"]), json.loads(state["history"])
         elapsed_before = float(state["elapsed_s"])
         log(f"resumed from step {start}")
-    sampler = PatchSampler(images, config.sampler, seed=config.seed + start)
+    sampler = PatchSampler(images, config.sampler, config.seed + start, patch_fill_value(config.model))
     began, smoothed = time.time(), None
 
     def progress(step: int) -> float:
@@ -123,7 +104,14 @@ def train(config: TrainConfig, images: list[TrainingImage], log=print, should_st
             history.append({"step": step, "loss": smoothed})
         stopping = should_stop is not None and should_stop()
         if step % config.checkpoint_every == 0 or finished or stopping:
-            _save(checkpoint, model, optimizer, step, elapsed_before + time.time() - began, config, history)
+            save_checkpoint(
+                checkpoint,
+                model,
+                optimizer=optimizer.state_dict(),
+                elapsed_s=elapsed_before + time.time() - began,
+                step=step,
+                history=json.dumps(history),
+            )
         if stopping:
             log(f"stopped at step {step}; resume with the same --out")
             break

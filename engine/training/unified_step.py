@@ -38,20 +38,21 @@ def unified_loss(model: R2CNN, batch: Batch, config: LossConfig) -> tuple[torch.
     if positive.numel() == 0:
         return total, parts
     gt_boxes, gt_valid = batch.gt_boxes[positive], batch.gt_valid[positive]
-    features = model.zoom(shared.stride8[positive], shared.stride16[positive])
     patch_hw = tuple(batch.images.shape[-2:])
-    logits, deltas, anchors, rois, _ = model.propose(features, patch_hw)
+    # ground truth joins the proposals before the R-FCN head, as in Faster R-CNN
+    detections = model.detect(shared.stride8[positive], shared.stride16[positive], patch_hw, extra_rois=gt_boxes)
+    proposals = detections.proposals
 
-    labels, matched = match_anchors(anchors, gt_boxes, gt_valid, config.thresholds)
+    labels, matched = match_anchors(proposals.anchors, gt_boxes, gt_valid, config.thresholds)
     labels = sample_labels(labels, config.rpn_samples_per_patch, config.rpn_positive_fraction)
-    parts["rpn"] = rpn_loss(logits, deltas, labels, encode_boxes(anchors.expand_as(matched), matched, RPN_WEIGHTS))
+    anchor_targets = encode_boxes(proposals.anchors.expand_as(matched), matched, RPN_WEIGHTS)
+    parts["rpn"] = rpn_loss(proposals.logits, proposals.deltas, labels, anchor_targets)
 
-    rois = torch.cat((rois, gt_boxes), dim=1)  # ground truth joins the proposals, as in Faster R-CNN
+    rois = detections.rois
     roi_labels, roi_matched = match_rois(rois, gt_boxes, gt_valid, config.thresholds)
-    cls_logits, box_deltas = model.rfcn(features, rois)
     parts["rfcn"] = rfcn_loss(
-        cls_logits,
-        box_deltas,
+        detections.cls_logits,
+        detections.box_deltas,
         rois,
         roi_labels,
         roi_matched,

@@ -33,6 +33,7 @@ def tiny_models(tmp_path_factory) -> TinyModels:
     torch = pytest.importorskip("torch")
     from engine.export.onnx_export import export_onnx
     from engine.export.window_export import export_window_onnx
+    from engine.network.checkpoint import save_checkpoint
     from engine.network.r2cnn import build_detector
 
     torch.manual_seed(7)
@@ -52,5 +53,5 @@ def tiny_models(tmp_path_factory) -> TinyModels:
     export_onnx(model, patch_onnx, TINY_CONFIG, {"licence": "test licence"})
     export_window_onnx(model, window_onnx, TINY_CONFIG, {"licence": "test licence"})
     checkpoint = folder / "tiny.pt"
-    torch.save({"model": model.state_dict(), "model_config": TINY_CONFIG.to_json()}, checkpoint)
+    save_checkpoint(checkpoint, model)
     return TinyModels(model, patch_onnx, window_onnx, str(checkpoint))

@@ -19,7 +19,7 @@ def forbidden():
 
 imported, failed, leaks = [], {}, {}
 for info in pkgutil.walk_packages(engine.__path__, prefix="engine."):
-    if info.name.rsplit(".", 1)[-1] == "__main__":  # importing it would run it (python -m engine.bench)
+    if info.name.rsplit(".", 1)[-1] == "__main__":  # importing it would run it (python -m ...)
         continue
     before = set(forbidden())
     try:

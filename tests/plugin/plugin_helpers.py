@@ -50,7 +50,7 @@ def box_map(col: int, row: int, size_px: int = BLOB_PX) -> tuple[float, float, f
 def write_test_model(path: Path) -> Path:
     """The engine's bright-blob ONNX model (real ONNX Runtime path, no trained weights), 64 px patches."""
     from engine.config import ModelConfig
-    from engine.runtime.blob_model import write_blob_model
+    from tests.engine.blob_model import write_blob_model
 
     config = ModelConfig(gsd_m=SCENE_GSD_M, overlap=TEST_OVERLAP, score_threshold=0.5, gate_threshold=0.5)
     write_blob_model(str(path), patch_size=TEST_TILE_PX, cell_px=16, config=config)

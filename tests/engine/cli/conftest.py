@@ -11,7 +11,7 @@ import rasterio.errors
 from rasterio.transform import from_origin
 
 from engine.config import ModelConfig
-from engine.runtime.blob_model import write_blob_model
+from tests.engine.blob_model import write_blob_model
 
 
 @pytest.fixture(scope="session")

@@ -28,3 +28,14 @@ def test_generate_reports_a_missing_folder_in_one_line(tmp_path, capsys):
     assert main(["generate", str(tmp_path / "nope" / "x.tif"), "--width", "64", "--height", "64"]) == 2
     err = capsys.readouterr().err
     assert "does not exist" in err and "Traceback" not in err
+
+
+def test_cli_error_is_an_engine_error_printed_in_one_line(tmp_path, capsys):
+    from engine.cli import main as cli_main
+    from engine.errors import CliError, R2cnnError
+
+    assert issubclass(CliError, R2cnnError) and cli_main.CliError is CliError  # old import path kept
+    model = str(tmp_path / "m.onnx")
+    assert main(["quantize", model, "-o", model]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("r2cnn quantize: error: the output must differ") and err.count("\n") == 1

@@ -1,4 +1,5 @@
-"""evaluate_detector with a fake that finds bright squares: single patches, tiled images, the gate."""
+"""evaluate_detector with a fake that finds bright squares: single patches, tiled images, the gate; the
+patches are the deployed stream's (uint8, padded with the model's fill value, flat ones skipped)."""
 
 from __future__ import annotations
 
@@ -25,10 +26,12 @@ class SquareFinder:
         self.config = ModelConfig(patch_size=patch_size, overlap=overlap, gate_threshold=0.5)
         self.device = "cpu"
         self.calls: list[tuple[tuple[int, ...], float]] = []
+        self.seen: list[np.ndarray] = []
 
     def __call__(self, images_u8: np.ndarray, gate_threshold: float) -> BatchResult:
-        assert images_u8.dtype == np.float32 and images_u8.ndim == 4 and images_u8.shape[1] == 3
+        assert images_u8.dtype == np.uint8 and images_u8.ndim == 4 and images_u8.shape[1] == 3
         self.calls.append((images_u8.shape, gate_threshold))
+        self.seen.append(images_u8.copy())
         gate_scores, detections = [], []
         for patch in images_u8:
             mask = patch[0] == 255.0
@@ -50,7 +53,7 @@ class SquareFinder:
 
 
 def _image(image_id: str, size: tuple[int, int], boxes: list[tuple[int, int, int, int]]) -> LabelledImage:
-    pixels = np.full((size[0], size[1], 3), 60, dtype=np.uint8)
+    pixels = np.random.default_rng(0).integers(50, 70, (size[0], size[1], 3)).astype(np.uint8)  # ground texture
     for x0, y0, x1, y1 in boxes:
         pixels[y0:y1, x0:x1] = 255
     return LabelledImage(
@@ -71,7 +74,7 @@ def test_single_patch_images_perfect_detector():
     assert report.detection.n_gt == 3 and report.detection.rows[0].fp == 0
     assert (report.gate.tp, report.gate.fp, report.gate.fn, report.gate.tn) == (2, 0, 0, 1)
     assert report.gate.aircraft_recall == 1.0
-    assert [shape[0] for shape, _ in detector.calls] == [2, 1]  # batches of at most batch_size patches
+    assert [shape[0] for shape, _ in detector.calls] == [1, 1, 1]  # one scene per image, as detect_raster
     assert all(shape[2:] == (64, 64) and threshold == 0.5 for shape, threshold in detector.calls)
     assert report.coco is not None and report.coco.ap50["all"] == pytest.approx(1.0)
 
@@ -79,8 +82,10 @@ def test_single_patch_images_perfect_detector():
 def test_tiled_image_merges_objects_cut_by_patch_edges():
     """150 x 150 px with 64 px patches at 25 % overlap: squares on tile borders are found whole once."""
     squares = [(44, 10, 54, 20), (90, 45, 100, 53), (10, 90, 18, 101), (130, 130, 140, 140), (60, 60, 66, 66)]
-    report = evaluate_detector(SquareFinder(), [_image("big", (150, 150), squares)], gate_threshold=0.5)
+    detector = SquareFinder()
+    report = evaluate_detector(detector, [_image("big", (150, 150), squares)], gate_threshold=0.5)
     assert report.n_patches == 9  # 3 x 3 tiles
+    assert [shape[0] for shape, _ in detector.calls] == [4, 4, 1]  # batches of at most batch_size patches
     assert report.detection.ap50 == pytest.approx(1.0)
     assert report.detection.n_detections == len(squares)  # halves merged into the whole
     assert report.gate.positives >= 5
@@ -107,6 +112,14 @@ def test_wrong_detector_output_or_image_is_an_error():
 
     with pytest.raises(ValueError, match="gate scores"):
         evaluate_detector(Broken(), [_image("a", (64, 64), [])] * 2, gate_threshold=0.5)
-    grey = LabelledImage("g", np.zeros((64, 64), np.uint8), np.zeros((0, 4), np.float32), np.zeros(0, bool))
+    floats = LabelledImage("f", np.zeros((64, 64, 3), np.float32), np.zeros((0, 4), np.float32), np.zeros(0, bool))
     with pytest.raises(ValueError, match="uint8"):
-        evaluate_detector(SquareFinder(), [grey], gate_threshold=0.5)
+        evaluate_detector(SquareFinder(), [floats], gate_threshold=0.5)
+
+
+def test_flat_patches_are_skipped_and_padding_takes_the_fill_value_as_in_detect_raster():
+    flat = LabelledImage("flat", np.full((64, 64, 3), 60, np.uint8), np.zeros((0, 4), np.float32), np.zeros(0, bool))
+    detector = SquareFinder()
+    report = evaluate_detector(detector, [flat, _image("small", (50, 60), [(40, 30, 48, 38)])], gate_threshold=0.5)
+    assert report.n_images == 2 and report.n_patches == 1 and len(detector.calls) == 1
+    assert detector.seen[0][0, :, 55, 0].tolist() == [110, 110, 110]  # below the 50 px image: the model's mean

@@ -8,9 +8,10 @@ import numpy as np
 import onnx
 import pytest
 
+from engine.contract import CONFIG_KEY, GATE_OFF, IMAGES_INPUT, INPUT_NAMES, OUTPUT_NAMES, QUANTIZATION_KEY
 from engine.errors import ModelError
-from engine.export.quantize import QUANTIZATION_KEY, QuantizeOptions, calibration_patches, quantize_model
-from engine.runtime.onnx_runtime import INPUT_NAMES, OUTPUT_NAMES, load_onnx_detector
+from engine.export.quantize import QuantizeOptions, calibration_patches, quantize_model
+from engine.runtime.onnx_runtime import load_onnx_detector
 
 pytest.importorskip("onnxruntime.quantization")
 
@@ -40,14 +41,14 @@ def test_contract_and_metadata_are_kept(tiny_models, quantized):
     assert [o.name for o in model.graph.output] == list(OUTPUT_NAMES)
     meta = {p.key: p.value for p in model.metadata_props}
     source = {p.key: p.value for p in onnx.load(tiny_models.patch_onnx).metadata_props}
-    assert meta["r2cnn_config"] == source["r2cnn_config"] and meta["licence"] == "test licence"
+    assert meta[CONFIG_KEY] == source[CONFIG_KEY] and meta["licence"] == "test licence"
     stored = json.loads(meta[QUANTIZATION_KEY])
     assert stored["quant_format"] == "qdq" and stored["per_channel"] is True
     assert any(n.op_type == "QuantizeLinear" for n in model.graph.node)
     assert "/rpn/objectness/Conv" in record["excluded_nodes"] and record["quantized_convs"] > 30
     assert record["input_dtype"] == "uint8" and stored["input_dtype"] == "uint8"
     assert model.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.UINT8
-    assert not any(n.op_type in ("Sub", "Div") and "images" in n.input for n in model.graph.node)
+    assert not any(n.op_type in ("Sub", "Div") and IMAGES_INPUT in n.input for n in model.graph.node)
 
 
 def test_uint8_input_is_exact(tiny_models, quantized, tmp_path):
@@ -61,7 +62,7 @@ def test_uint8_input_is_exact(tiny_models, quantized, tmp_path):
     theirs = load_onnx_detector(path, device="cpu", min_score=0.0)
     assert ours.input_dtype is np.uint8 and theirs.input_dtype is np.float32
     for feed in (images, images.astype(np.float32)):
-        a, b = ours(feed, -1.0), theirs(images, -1.0)
+        a, b = ours(feed, GATE_OFF), theirs(images, GATE_OFF)
         np.testing.assert_allclose(a.gate_scores, b.gate_scores, atol=1e-6)
         for x, y in zip(a.detections, b.detections, strict=True):
             np.testing.assert_allclose(x.scores, y.scores, atol=1e-6)
@@ -70,8 +71,8 @@ def test_uint8_input_is_exact(tiny_models, quantized, tmp_path):
 def test_int8_detections_follow_fp32(tiny_models, quantized):
     path, _ = quantized
     images = _patches(4)
-    fp32 = load_onnx_detector(tiny_models.patch_onnx, device="cpu", min_score=0.0)(images, -1.0)
-    int8 = load_onnx_detector(path, device="cpu", min_score=0.0)(images, -1.0)
+    fp32 = load_onnx_detector(tiny_models.patch_onnx, device="cpu", min_score=0.0)(images, GATE_OFF)
+    int8 = load_onnx_detector(path, device="cpu", min_score=0.0)(images, GATE_OFF)
     np.testing.assert_allclose(int8.gate_scores, fp32.gate_scores, atol=0.05)
     for ours, theirs in zip(int8.detections, fp32.detections, strict=True):
         assert len(ours.scores) > 0 and len(theirs.scores) > 0
@@ -91,7 +92,7 @@ def test_window_graph_quantizes_too(tiny_models, tmp_path):
     detector = load_onnx_detector(path, device="cpu")
     window = np.full((1, 3, 128 + 96, 128 + 96), 100, np.uint8)
     offsets = np.array([0, 96])
-    assert len(detector.run_windows(window, offsets, offsets, -1.0).gate_scores) == 4
+    assert len(detector.run_windows(window, offsets, offsets, GATE_OFF).gate_scores) == 4
     assert json.loads(detector.metadata[QUANTIZATION_KEY])["quant_format"] == "qdq"
 
 
@@ -99,7 +100,7 @@ def test_qoperator_format(tiny_models, tmp_path):
     path = str(tmp_path / "tiny.qop.onnx")
     quantize_model(tiny_models.patch_onnx, path, QuantizeOptions(quant_format="qoperator"), patches_u8=_patches(4))
     assert any(n.op_type == "QLinearConv" for n in onnx.load(path).graph.node)
-    assert len(load_onnx_detector(path, device="cpu")(_patches(2), -1.0).gate_scores) == 2
+    assert len(load_onnx_detector(path, device="cpu")(_patches(2), GATE_OFF).gate_scores) == 2
 
 
 def test_bad_sources_are_refused(tmp_path, quantized):

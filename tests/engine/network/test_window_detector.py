@@ -8,8 +8,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from engine.config import ModelConfig  # noqa: E402
-from engine.network.r2cnn import build_detector  # noqa: E402
-from engine.network.window_detector import WindowDetector, cut_patches, cut_selected, detect_passed  # noqa: E402
+from engine.network.r2cnn import build_detector, decode_detections  # noqa: E402
+from engine.network.window_detector import WindowDetector, cut_patches, cut_selected  # noqa: E402
 
 CONFIG = ModelConfig(patch_size=64, rpn_pre_nms_top_n=100, rpn_post_nms_top_n=20)
 
@@ -58,7 +58,8 @@ def test_window_runs_the_per_patch_steps_on_cut_features(model):
         expected_passed = torch.nonzero(expected_gate >= threshold).reshape(-1)
         gate, passed, boxes, scores = WindowDetector(model)(windows, rows, cols, torch.tensor(threshold))
         per8 = cut_patches(stride8, rows // 8, cols // 8, 8)[expected_passed]
-        expected_boxes, expected_scores = detect_passed(model, per8, per16[expected_passed], (64, 64))
+        detections = model.detect(per8, per16[expected_passed], (64, 64))
+        expected_boxes, expected_scores = decode_detections(detections, (64, 64))
     assert gate.shape == (12,) and 0 < len(passed) < 12  # some patches pass the gate, some do not
     torch.testing.assert_close(gate, expected_gate)
     assert passed.tolist() == expected_passed.tolist()
@@ -70,16 +71,3 @@ def test_patch_size_must_be_a_multiple_of_16():
     with pytest.raises(ValueError, match="divisible by 16"):
         WindowDetector(build_detector(ModelConfig(patch_size=72)))
 
-
-def test_proposal_nms_by_coordinate_equals_fast_nms():
-    from engine.network.window_proposals import fast_nms_keep_by_coordinate
-    from engine.ops.nms import fast_nms_keep
-
-    torch.manual_seed(2)
-    corner = torch.rand(2, 300, 2) * 60  # crowded: many overlaps above 0.7
-    boxes = torch.cat([corner, corner + 8 + torch.rand(2, 300, 2) * 20], dim=-1)
-    boxes[0, :5, 2] = boxes[0, :5, 0]  # degenerate boxes too
-    scores = torch.rand(2, 300).sort(dim=1, descending=True).values
-    expected = fast_nms_keep(boxes, scores, 0.7)
-    assert 0 < int(expected.sum()) < expected.numel()
-    assert torch.equal(fast_nms_keep_by_coordinate(boxes, 0.7), expected)

@@ -1,8 +1,8 @@
 import numpy as np
 import torch
 
+from engine.ops.box_arrays import nms
 from engine.ops.nms import fast_nms_keep
-from engine.runtime.postprocess import nms_numpy
 
 
 def test_fast_nms_suppresses_overlaps_keeps_distinct():
@@ -20,6 +20,6 @@ def test_fast_nms_never_keeps_more_than_greedy():
     scores = np.sort(rng.uniform(size=60))[::-1].astype(np.float32).copy()
     fast = fast_nms_keep(torch.from_numpy(boxes)[None], torch.from_numpy(scores)[None], 0.5)[0].numpy()
     greedy = np.zeros(60, bool)
-    greedy[nms_numpy(boxes, scores, 0.5)] = True
+    greedy[nms(boxes, scores, 0.5)] = True
     assert not (fast & ~greedy).any()  # fast NMS is stricter: its survivors are greedy survivors
     assert fast[0] and greedy[0]

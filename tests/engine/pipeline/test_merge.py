@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.pipeline.merge import clip_to_region, intersection_over_smaller, merge_boxes, patch_to_raster_px
+from engine.ops.box_arrays import pairwise_ios
+from engine.pipeline.merge import clip_to_region, merge_boxes, patch_to_raster_px
 
 
 def test_patch_to_raster_px_shifts_by_the_origin_then_scales():
@@ -44,7 +45,7 @@ def test_merge_of_many_random_boxes_matches_a_brute_force_greedy_merge():
     alive, expect = np.ones(300, bool), []
     for i in np.argsort(-scores, kind="stable"):
         if alive[i]:
-            members = np.flatnonzero(alive & (intersection_over_smaller(boxes[i], boxes) >= 0.5))
+            members = np.flatnonzero(alive & (pairwise_ios(boxes[i], boxes)[0] >= 0.5))
             alive[members] = False
             alive[i] = False
             expect.append(i)
@@ -60,3 +61,16 @@ def test_clip_to_region_drops_boxes_in_the_padding():
     boxes, keep = clip_to_region(np.array([[90, 10, 110, 20], [120, 10, 130, 20]], float), (0, 0, 100, 50))
     assert keep.tolist() == [True, False]
     assert boxes[0].tolist() == [90, 10, 100, 20]
+
+
+def test_boxes_of_one_patch_do_not_widen_the_union_but_those_of_other_patches_do():
+    """The per-patch NMS already chose a patch's own extent: a low-scored box around an aircraft is absorbed
+    without growing the aircraft's box; a cut half from the neighbouring patch widens the leader."""
+    aircraft, around = [100, 100, 120, 118], [90, 95, 160, 125]  # IoS 1: the aircraft lies inside
+    leader_cut = [100, 100, 110, 118]  # the patch to the left cuts the aircraft at x = 110 and scores it best
+    boxes = np.array([leader_cut, around, aircraft], float)
+    scores = np.array([0.9, 0.2, 0.6])
+    merged, leaders = merge_boxes(boxes, scores, 0.5, patch_ids=np.array([4, 4, 5]))
+    assert leaders.tolist() == [0] and merged.tolist() == [aircraft]  # the whole aircraft, not the wide box
+    merged, leaders = merge_boxes(boxes, scores, 0.5)  # no patch ids: every box its own patch
+    assert leaders.tolist() == [0] and merged.tolist() == [around]

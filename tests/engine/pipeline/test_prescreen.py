@@ -55,7 +55,7 @@ def test_prescreen_changes_nothing_but_the_reads(tmp_path, tif, windowed):
 
 
 def test_prescreened_rows_and_columns_are_trimmed_before_the_read():
-    from engine.pipeline.window_runner import plan_windows, trim_plan
+    from engine.pipeline.window_plan import plan_windows, trim_plan
 
     origins = tile_grid(256, 256, 64, 0.25)  # 5 x 5 origins 0, 48, 96, 144, 192
     plan = plan_windows(origins, 3, 16)[0]

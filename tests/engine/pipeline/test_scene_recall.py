@@ -5,14 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.pipeline.scene_recall import match_scene, pairwise_iou
-
-
-def test_pairwise_iou():
-    iou = pairwise_iou(
-        np.array([[0, 0, 10, 10]]), np.array([[0, 0, 10, 10], [5, 0, 15, 10], [20, 20, 30, 30]])
-    )
-    assert iou[0].tolist() == pytest.approx([1.0, 1 / 3, 0.0])
+from engine.pipeline.scene_recall import match_scene
 
 
 def test_duplicates_count_once_and_misses_lower_recall():

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.bench_report import agreement, found_truth
+from benchmarks.report import agreement, found_truth
 from engine.config import DetectConfig
 from engine.pipeline.detect import detect_raster
 from engine.runtime import bundled_model_path, load_detector
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif(
 @pytest.mark.slow
 def test_window_graph_finds_the_same_aircraft(tmp_path):
     pytest.importorskip("torch")
-    from engine.bench_variants import export_window_variant
+    from benchmarks.variants import export_window_variant
     from engine.synthetic.scene_generator import write_scene_geotiff
 
     window_model = tmp_path / "window.onnx"

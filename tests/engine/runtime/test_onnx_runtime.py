@@ -14,8 +14,8 @@ from onnx import TensorProto, helper
 from engine.config import ModelConfig
 from engine.errors import ModelError
 from engine.runtime import bundled_model_path, load_detector
-from engine.runtime.blob_model import write_blob_model
 from engine.runtime.onnx_runtime import OnnxDetector, choose_providers
+from tests.engine.blob_model import write_blob_model
 
 
 @pytest.fixture(scope="module")
@@ -154,3 +154,12 @@ def test_bundled_model_for_each_precision(monkeypatch, tmp_path):
     assert bundled_model_for("fp32", "cpu") == fp32
     with pytest.raises(ModelError, match="unknown precision"):
         bundled_model_for("fp16", "cpu")
+
+
+def test_session_names_stay_importable_from_onnx_runtime():
+    """onnx_session.py holds the session; callers that import these from onnx_runtime keep working."""
+    from engine.runtime import onnx_runtime, onnx_session
+
+    for name in ("OpenedModel", "SessionTuning", "as_model_input", "choose_providers", "default_threads", "open_model"):
+        assert getattr(onnx_runtime, name) is getattr(onnx_session, name), name
+    assert onnx_runtime.OnnxWindowDetector.__module__ == "engine.runtime.window_runtime"

@@ -8,8 +8,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from engine.config import DetectConfig, ModelConfig  # noqa: E402
+from engine.ops.box_arrays import pairwise_iou  # noqa: E402
 from engine.pipeline.detect import detect_raster  # noqa: E402
-from engine.pipeline.scene_recall import pairwise_iou  # noqa: E402
 from engine.runtime.onnx_runtime import OnnxDetector  # noqa: E402
 
 CONFIG = ModelConfig(patch_size=128, rpn_pre_nms_top_n=200, rpn_post_nms_top_n=40, score_threshold=0.3)

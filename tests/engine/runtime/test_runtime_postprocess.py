@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.runtime.postprocess import batch_result, filter_patch, nms_numpy
+from engine.ops.box_arrays import nms
+from engine.runtime.postprocess import batch_result, filter_patch
 
 
 def _iou(a, b):
@@ -24,7 +25,7 @@ def test_nms_matches_a_plain_python_greedy_nms():
     for i in sorted(range(200), key=lambda k: -scores[k]):
         if all(_iou(boxes[i], boxes[j]) <= 0.3 for j in expected):
             expected.append(i)
-    assert nms_numpy(boxes, scores, 0.3).tolist() == expected
+    assert nms(boxes, scores, 0.3).tolist() == expected
 
 
 def test_filter_patch_thresholds_then_suppresses():

@@ -35,7 +35,7 @@ def test_max_pooled_gate_is_not_diluted_by_empty_ground():
 
 def test_generated_patches_are_labelled_by_aircraft_centres():
     config = GateTuningConfig(scenes=1, scene_px=1024, max_airports=1, extra_positives_per_scene=3, seed=3)
-    patches = generated_gate_patches(config, patch_px=256, overlap=0.2)
+    patches = generated_gate_patches(config, patch_px=256, overlap=0.2, fill_value=110.0)
     assert patches.images_u8.dtype == np.uint8 and patches.images_u8.shape[1:] == (3, 256, 256)
     assert len(patches.positive) == len(patches.images_u8)
     assert patches.positive.sum() >= 3  # the patches placed on aircraft

@@ -1,10 +1,13 @@
+import json
+
 import numpy as np
 import pytest
 import torch
 
 from engine.config import ModelConfig
+from engine.network.checkpoint import load_checkpoint, load_checkpoint_model
 from engine.training.patch_sampler import PatchSampler, SamplerConfig, TrainingImage
-from engine.training.train_loop import CHECKPOINT_NAME, TrainConfig, load_checkpoint_model, train
+from engine.training.train_loop import CHECKPOINT_NAME, TrainConfig, train
 
 
 def toy_images(count: int = 3, size: int = 256, seed: int = 0) -> list[TrainingImage]:
@@ -47,6 +50,10 @@ def test_checkpoint_resume_and_weights_only_load(tmp_path):
     assert lines[0] == "resumed from step 4"
     model = load_checkpoint_model(str(tmp_path / CHECKPOINT_NAME))
     assert model.config.anchor_sizes_px == SMALL.anchor_sizes_px
+    state = load_checkpoint(tmp_path / CHECKPOINT_NAME)
+    assert state["step"] == 6 and {"optimizer", "elapsed_s", "history", "model", "model_config"} <= set(state)
+    saved = json.loads((tmp_path / "train_config.json").read_text())
+    assert saved["steps"] == 6 and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp files
 
 
 def test_sampler_balances_and_labels_patches():

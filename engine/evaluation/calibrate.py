@@ -5,10 +5,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.contract import GATE_OFF, GATE_ONLY
 from engine.datasets.airbus import LabelledImage
-from engine.evaluation.evaluate import centres_inside, evaluate_detector, patch_array
+from engine.evaluation.evaluate import evaluate_detector, evaluation_plan, image_scene
 from engine.evaluation.metrics import DEFAULT_SCORE_THRESHOLDS, GateMetrics, gate_metrics
 from engine.evaluation.report import EvaluationReport
+from engine.ops.box_arrays import as_boxes, centres_inside, wholly_inside
+from engine.pipeline.detect import detect_scene
 from engine.pipeline.stretch import percentile_stretch
 
 TARGET_PRECISION = 0.95
@@ -66,29 +69,23 @@ class GateScores:
 
 
 def tiled_gate_scores(detector, images: list[LabelledImage], batch_size: int = 8) -> GateScores:
-    """Tile each image as detect_raster does and run the gate alone (threshold above 1: no detector work)."""
-    from engine.pipeline.tiling import tile_grid
-
-    patch, overlap = int(detector.config.patch_size), float(detector.config.overlap)
+    """Each image through detect_raster's patch stream with the gate alone (GATE_ONLY: no detector work)."""
+    plan = evaluation_plan(detector, GATE_ONLY, batch_size)
     scores, positive, best = [], [], []
     for item in images:
-        height, width = item.image.shape[:2]
-        origins = tile_grid(width, height, patch, overlap).astype(int)
-        origins = np.array([(x, y) for x, y in origins if item.image[y : y + patch, x : x + patch].any()], int)
-        origins = origins.reshape(-1, 2)  # all-zero (nodata) patches: the pipeline never asks the gate
-        image_scores = [np.zeros(0, np.float32)]
-        for start in range(0, len(origins), batch_size):
-            batch = [patch_array(item.image, x, y, patch, np.uint8) for x, y in origins[start : start + batch_size]]
-            image_scores.append(detector(np.stack(batch), 2.0).gate_scores)
-        image_scores = np.concatenate(image_scores)
-        boxes = np.asarray(item.boxes_px, np.float64).reshape(-1, 4)
+        with image_scene(item, detector, item.valid) as scene:
+            found = detect_scene(scene, detector, plan)
+        reached = np.flatnonzero(np.isfinite(found.stream.gate_scores))
+        boxes = as_boxes(item.boxes_px)
         aircraft = np.zeros(len(boxes))
-        for (x, y), score in zip(origins, image_scores, strict=True):
-            x1, y1 = min(x + patch, width), min(y + patch, height)
-            whole = (boxes[:, 0] >= x) & (boxes[:, 1] >= y) & (boxes[:, 2] <= x1) & (boxes[:, 3] <= y1)
+        for index in reached:
+            x, y = (int(v) for v in found.origins_model_px[index])
+            score = found.stream.gate_scores[index]
+            region = (x, y, min(x + plan.tile_px, scene.width_px), min(y + plan.tile_px, scene.height_px))
+            whole = wholly_inside(boxes, region)
             aircraft[whole] = np.maximum(aircraft[whole], score)
-            positive.append(bool(centres_inside(boxes, x, y, patch).any()))
-        scores.append(image_scores)
+            positive.append(bool(centres_inside(boxes, x, y, plan.tile_px).any()))
+        scores.append(found.stream.gate_scores[reached])
         best.append(aircraft)
     return GateScores(np.concatenate(scores), np.asarray(positive, bool), np.concatenate(best))
 
@@ -105,20 +102,21 @@ def generated_gate_images(count: int = 8, size_px: int = 3072, seed: int = 1234)
         stretch = percentile_stretch(scene.image_u16[None].astype(np.float32), scene.valid_mask)
         grey = stretch.apply(scene.image_u16[None])[0]
         images.append(LabelledImage(f"generated-{seed + index}", np.repeat(grey[..., None], 3, axis=2),
-                                    scene.boxes_px.astype(np.float32), np.zeros(len(scene.boxes_px), bool)))
+                                    scene.boxes_px.astype(np.float32), np.zeros(len(scene.boxes_px), bool),
+                                    valid=scene.valid_mask))
     return images
 
 
 def calibrate(detector, validation: list[LabelledImage], gate_extra: list[LabelledImage]) -> Calibration:
     """Score threshold from the validation table; gate threshold from validation + generated patches."""
-    dense = evaluate_detector(detector, validation, -1.0, SCORE_GRID, with_coco=False)
+    dense = evaluate_detector(detector, validation, GATE_OFF, SCORE_GRID, with_coco=False)
     score_threshold = choose_score_threshold(dense)
     gate = tiled_gate_scores(detector, validation + gate_extra)
     gate_threshold = choose_gate_threshold(gate.aircraft_best)
     precise = precise_threshold(dense)
     thresholds = tuple(sorted(set(DEFAULT_SCORE_THRESHOLDS) | {score_threshold} | ({precise} if precise else set())))
     gated = evaluate_detector(detector, validation, gate_threshold, thresholds)
-    no_gate = evaluate_detector(detector, validation, -1.0, thresholds, gate_report_threshold=gate_threshold)
+    no_gate = evaluate_detector(detector, validation, GATE_OFF, thresholds, gate_report_threshold=gate_threshold)
     kept = gate.aircraft_best >= gate_threshold
     gate_all = gate_metrics(gate.patch_scores, gate.patch_positive, gate_threshold, kept)
     return Calibration(score_threshold, gate_threshold, gated, no_gate, gate_all, precise)

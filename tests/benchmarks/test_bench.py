@@ -1,4 +1,4 @@
-"""`python -m engine.bench`: size and configuration parsing, the summary's ratios and table, the model
+"""`python -m benchmarks.bench`: size and configuration parsing, the summary's ratios and table, the model
 variants, and a tiny real run."""
 
 from __future__ import annotations
@@ -8,8 +8,9 @@ import json
 
 import pytest
 
-from engine import bench
-from engine.bench_report import agreement, found_truth, markdown_table, summarise
+from benchmarks import bench
+from benchmarks.report import agreement, found_truth, markdown_table, summarise
+from benchmarks.runs import median_of_rounds
 from engine.errors import ModelError
 
 
@@ -89,7 +90,7 @@ def test_tiny_bench_run_writes_a_report(tmp_path, blob_model_path, capsys):
 
 
 def test_variants_are_made_once_and_found_beside_the_model(tmp_path, tiny_models, monkeypatch):
-    from engine.bench_variants import resolve_variants
+    from benchmarks.variants import resolve_variants
 
     made = []
     monkeypatch.setattr("engine.export.quantize.quantize_model", lambda src, dst: made.append(dst) or _copy(src, dst))
@@ -122,9 +123,9 @@ def _copy(src, dst) -> None:
 
 def test_median_of_rounds_keeps_the_first_detections_and_the_median_time():
     first = {"wall_s": 10.0, "patches_total": 100, "peak_rss_mb": 500.0, "detections": 7}
-    record = bench.median_of_rounds(None, first)
-    record = bench.median_of_rounds(record, {**first, "wall_s": 30.0, "peak_rss_mb": 520.0, "detections": 8})
-    record = bench.median_of_rounds(record, {**first, "wall_s": 12.0})
+    record = median_of_rounds(None, first)
+    record = median_of_rounds(record, {**first, "wall_s": 30.0, "peak_rss_mb": 520.0, "detections": 8})
+    record = median_of_rounds(record, {**first, "wall_s": 12.0})
     assert record["wall_s"] == 12.0 and record["wall_s_rounds"] == [10.0, 30.0, 12.0]
     assert record["patches_per_s"] == round(100 / 12.0, 2) and record["peak_rss_mb"] == 520.0
     assert record["detections"] == 7

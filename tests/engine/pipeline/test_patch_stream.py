@@ -12,7 +12,7 @@ from engine.config import DetectConfig
 from engine.pipeline.detect import detect_raster
 from engine.pipeline.raster_reader import RasterScene
 from engine.pipeline.tiling import tile_grid
-from engine.pipeline.window_runner import group_axis, plan_windows
+from engine.pipeline.window_plan import group_axis, plan_windows
 from engine.runtime import load_detector
 
 from .conftest import FakeBlobDetector, FakeWindowDetector

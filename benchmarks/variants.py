@@ -7,6 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+from engine.contract import CONFIG_KEY, GATE_OFF
+
 VARIANTS = ("fp32", "int8", "window", "window.int8")
 
 
@@ -83,7 +85,7 @@ def export_window_variant(checkpoint: Path, base: Path, target: Path) -> None:
 
     model = load_torch_detector(str(checkpoint), device="cpu").model
     metadata = {p.key: p.value for p in onnx.load(str(base), load_external_data=False).metadata_props}
-    shipped = ModelConfig.from_json(metadata.pop("r2cnn_config"))
+    shipped = ModelConfig.from_json(metadata.pop(CONFIG_KEY))
     if dataclasses.replace(model.config, score_threshold=0, gate_threshold=0) != dataclasses.replace(
         shipped, score_threshold=0, gate_threshold=0
     ):
@@ -102,8 +104,8 @@ def check_same_weights(base: Path, window: Path) -> None:
 
     image, _ = render_training_patch(np.random.default_rng(0), size_px=load_onnx_detector(str(base)).config.patch_size)
     patch = np.ascontiguousarray(image.transpose(2, 0, 1))[None]
-    ours = load_onnx_detector(str(window), device="cpu")(patch, -1.0)
-    theirs = load_onnx_detector(str(base), device="cpu")(patch, -1.0)
+    ours = load_onnx_detector(str(window), device="cpu")(patch, GATE_OFF)
+    theirs = load_onnx_detector(str(base), device="cpu")(patch, GATE_OFF)
     if not np.allclose(ours.gate_scores, theirs.gate_scores, atol=1e-4):
         os.unlink(window)
         raise ValueError(f"the checkpoint's window graph disagrees with {base}: not the same weights")

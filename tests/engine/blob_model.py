@@ -1,5 +1,5 @@
-"""A tiny ONNX model that obeys the model contract by boxing bright blobs: tests the runtime, pipeline,
-CLI and plugin end to end without trained weights (never shipped as a detector)."""
+"""Test fixture: a tiny ONNX model that obeys the model contract (engine.contract) by boxing bright blobs;
+tests the runtime, pipeline, CLI, bench and plugin end to end without trained weights (never shipped)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ import dataclasses
 import numpy as np
 
 from engine.config import ModelConfig
+from engine.contract import CONFIG_KEY, GATE_THRESHOLD_INPUT, IMAGES_INPUT, OUTPUT_NAMES
+
+GATE_SCORES, PASSED_INDEX, BOXES, BOX_SCORES = OUTPUT_NAMES
 
 BRIGHT_LEVEL = 200.0  # grey level above which a pixel belongs to a "blob"
 BOX_SCORE = 0.9
@@ -51,14 +54,14 @@ def write_blob_model(
     initializers = [numpy_helper.from_array(np.asarray(v), name=k) for k, v in consts.items()]
     n = helper.make_node
     nodes = [
-        n("ReduceMean", ["images", "axes_c"], ["grey"], keepdims=1),
+        n("ReduceMean", [IMAGES_INPUT, "axes_c"], ["grey"], keepdims=1),
         n("ReduceMax", ["grey", "axes_chw"], ["grey_max"], keepdims=0),
         n("Sub", ["grey_max", "gate_mid"], ["gate_centred"]),
         n("Mul", ["gate_centred", "gate_scale"], ["gate_logit"]),
-        n("Sigmoid", ["gate_logit"], ["gate_scores"]),
-        n("GreaterOrEqual", ["gate_scores", "gate_threshold"], ["passed_mask"]),
+        n("Sigmoid", ["gate_logit"], [GATE_SCORES]),
+        n("GreaterOrEqual", [GATE_SCORES, GATE_THRESHOLD_INPUT], ["passed_mask"]),
         n("NonZero", ["passed_mask"], ["passed_nz"]),
-        n("Reshape", ["passed_nz", "flat"], ["passed_index"]),
+        n("Reshape", ["passed_nz", "flat"], [PASSED_INDEX]),
         n("Greater", ["grey", "bright"], ["is_bright"]),
         n("Cast", ["is_bright"], ["bright_f"], to=TensorProto.FLOAT),
     ]
@@ -92,27 +95,27 @@ def write_blob_model(
         n("Reshape", ["boxes_grid", "boxes_shape"], ["boxes_all"]),
         n("Mul", ["has_blob", "box_score"], ["scores_grid"]),
         n("Reshape", ["scores_grid", "scores_shape"], ["scores_all"]),
-        n("Gather", ["boxes_all", "passed_index"], ["boxes_patch_px"], axis=0),
-        n("Gather", ["scores_all", "passed_index"], ["box_scores"], axis=0),
+        n("Gather", ["boxes_all", PASSED_INDEX], [BOXES], axis=0),
+        n("Gather", ["scores_all", PASSED_INDEX], [BOX_SCORES], axis=0),
     ]
     graph = helper.make_graph(
         nodes,
         "r2cnn_blob_model",
         inputs=[
-            helper.make_tensor_value_info("images", TensorProto.FLOAT, ["batch", 3, size, size]),
-            helper.make_tensor_value_info("gate_threshold", TensorProto.FLOAT, []),
+            helper.make_tensor_value_info(IMAGES_INPUT, TensorProto.FLOAT, ["batch", 3, size, size]),
+            helper.make_tensor_value_info(GATE_THRESHOLD_INPUT, TensorProto.FLOAT, []),
         ],
         outputs=[
-            helper.make_tensor_value_info("gate_scores", TensorProto.FLOAT, ["batch"]),
-            helper.make_tensor_value_info("passed_index", TensorProto.INT64, ["passed"]),
-            helper.make_tensor_value_info("boxes_patch_px", TensorProto.FLOAT, ["passed", cells * cells, 4]),
-            helper.make_tensor_value_info("box_scores", TensorProto.FLOAT, ["passed", cells * cells]),
+            helper.make_tensor_value_info(GATE_SCORES, TensorProto.FLOAT, ["batch"]),
+            helper.make_tensor_value_info(PASSED_INDEX, TensorProto.INT64, ["passed"]),
+            helper.make_tensor_value_info(BOXES, TensorProto.FLOAT, ["passed", cells * cells, 4]),
+            helper.make_tensor_value_info(BOX_SCORES, TensorProto.FLOAT, ["passed", cells * cells]),
         ],
         initializer=initializers,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)], producer_name="r2cnn-blob")
     model.ir_version = 8
-    model.metadata_props.add(key="r2cnn_config", value=config.to_json())
+    model.metadata_props.add(key=CONFIG_KEY, value=config.to_json())
     model.metadata_props.add(key="r2cnn_note", value="bright-blob test model, not a trained detector")
     onnx.checker.check_model(model)
     onnx.save(model, path)

@@ -2,15 +2,15 @@ import numpy as np
 
 from engine.config import ModelConfig
 from engine.datasets.airbus import LabelledImage
-from engine.evaluation.metrics import DetectionMetrics, ThresholdRow
-from engine.evaluation.report import EvaluationReport
-from engine.runtime.types import BatchResult, PatchDetections
-from engine.training.calibrate import (
+from engine.evaluation.calibrate import (
     choose_gate_threshold,
     choose_score_threshold,
     precise_threshold,
     tiled_gate_scores,
 )
+from engine.evaluation.metrics import DetectionMetrics, ThresholdRow
+from engine.evaluation.report import EvaluationReport
+from engine.runtime.types import BatchResult, PatchDetections
 
 
 def report_with(rows):
@@ -41,6 +41,7 @@ def test_gate_threshold_keeps_99_percent_of_aircraft():
 def test_tiled_gate_scores_credit_an_aircraft_to_the_patch_holding_it_whole():
     class GateOnly:
         config = ModelConfig(patch_size=64, overlap=0.25)
+        device = "cpu"
 
         def __call__(self, images_u8, gate_threshold):
             scores = images_u8[:, 0, :, 16:48].mean(axis=(1, 2)) / 255.0  # brightness of the patch's middle

@@ -1,0 +1,171 @@
+"""The one patch stream: a scene's tile grid read ahead, empty patches skipped, gate + detector per batch
+of patches (or per window of G x G patches for a window-graph model), boxes collected in raster px.
+
+detect_raster, evaluation, calibration and the bench all run scenes through here.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.pipeline.candidates import CandidateCollector, Candidates
+from engine.pipeline.read_ahead import ReadAhead
+from engine.pipeline.scene import Scene, patch_emptiness
+from engine.pipeline.window_plan import WindowPlan, plan_windows, trim_plan
+from engine.runtime.types import BatchResult, Detector
+
+READ_AHEAD_WINDOWS = 2
+
+
+@dataclass
+class PatchCounts:
+    """What happened to the patches, and where the time went."""
+
+    skipped: int = 0  # all nodata or a single value: never reached the network
+    prescreened: int = 0  # of those, skipped from the decimated nodata mask without being read
+    passed: int = 0  # went through the detector (gate score >= threshold)
+    windows: int = 0  # window-graph calls (0: the per-patch path)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StreamResult:
+    """The stream's boxes, counts, and every patch's gate score (NaN: never reached the network)."""
+
+    candidates: Candidates
+    counts: PatchCounts
+    gate_scores: np.ndarray  # (T,) per tile origin
+
+
+@dataclass(frozen=True)
+class StreamPlan:
+    """How the tile grid goes through the network."""
+
+    tile_px: int
+    gate_threshold: float
+    per_window: int = 0  # > 1: windows of per_window x per_window patches (a window-graph model)
+    batch_size: int = 4  # patches per call on the per-patch path
+
+
+def stream_patches(
+    scene: Scene,
+    detector: Detector,
+    origins_model_px: np.ndarray,
+    plan: StreamPlan,
+    on_patch: Callable[[int], None] | None = None,
+    prescreened: np.ndarray | None = None,
+) -> StreamResult:
+    """Read ahead -> drop empty patches -> one network call per batch or window -> boxes in raster px.
+
+    prescreened (T,) bool marks patches known to be nodata (prescreen.nodata_patches): never read (a
+    window's rows and columns of them are trimmed before the read). on_patch(done) runs after each
+    patch or window is handled: progress and the cancellation check live there.
+    """
+    run = _Stream(scene, detector, np.asarray(origins_model_px, dtype=np.int64).reshape(-1, 2), plan)
+    on_patch = on_patch or (lambda _done: None)
+    prescreened = np.zeros(len(run.origins), bool) if prescreened is None else np.asarray(prescreened, bool)
+    windowed = plan.per_window > 1
+    align = int(detector.offset_align_px) if windowed else 1
+    plans = plan_windows(run.origins, plan.per_window if windowed else 1, align) if len(run.origins) else []
+    to_read = [trimmed for trimmed in (trim_plan(p, prescreened) for p in plans) if trimmed is not None]
+    run.counts.prescreened = int(prescreened.sum())
+    run.counts.skipped = done = len(run.origins) - sum(p.patch_index.size for p in to_read)
+    if done:
+        on_patch(done)
+    depth = READ_AHEAD_WINDOWS if windowed else 2 * max(1, plan.batch_size)
+    with ReadAhead(run.read, to_read, depth) as reader:
+        for position, (values, live) in reader:
+            window = to_read[position]
+            run.counts.skipped += int(window.patch_index.size - live.sum())
+            if windowed:
+                run.window(window, values, live)
+            elif live[0, 0]:
+                run.pending.append((int(window.patch_index[0, 0]), run.as_channels(values)))
+            if len(run.pending) >= plan.batch_size or (position == len(to_read) - 1 and run.pending):
+                run.flush()
+            done += window.patch_index.size
+            on_patch(done)
+    run.counts.seconds = {"read": reader.read_seconds, "read_wait": reader.wait_seconds, "network": run.seconds}
+    return StreamResult(run.collector.candidates(), run.counts, run.gate_scores)
+
+
+class _Stream:
+    """State of one stream: counts, collected boxes, gate scores, the batch being filled."""
+
+    def __init__(self, scene: Scene, detector: Detector, origins: np.ndarray, plan: StreamPlan):
+        self.scene, self.detector, self.origins, self.plan = scene, detector, origins, plan
+        self.collector = CandidateCollector(scene.scale_xy)
+        self.counts = PatchCounts()
+        self.gate_scores = np.full(len(origins), np.nan)
+        self.pending: list[tuple[int, np.ndarray]] = []
+        self.seconds = 0.0
+        self.channels = int(detector.config.in_channels)
+
+    def read(self, window: WindowPlan) -> tuple[np.ndarray, np.ndarray]:
+        """(bands, h, w) uint8 of a window (or one patch) and which of its patches hold data."""
+        values, valid = self.scene.read_region_u8(
+            (window.x0_model_px, window.y0_model_px), window.size_xy_px(self.plan.tile_px)
+        )
+        return values, self._live(window, values, valid)
+
+    def _live(self, window: WindowPlan, values: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        """(rows, cols) bool: the window's patches that hold data (patch_emptiness, the one rule)."""
+        tile = self.plan.tile_px
+        live = np.zeros(window.patch_index.shape, dtype=bool)
+        for r, y in enumerate(window.row_offsets_px):
+            for c, x in enumerate(window.col_offsets_px):
+                cut = (slice(y, y + tile), slice(x, x + tile))
+                live[r, c] = not patch_emptiness(values[(slice(None), *cut)], valid[cut])[0]
+        return live
+
+    def as_channels(self, values: np.ndarray) -> np.ndarray:
+        """Grey seen as the model's channels (a read-only view; stacking copies it)."""
+        return np.broadcast_to(values, (self.channels, *values.shape[1:])) if values.shape[0] == 1 else values
+
+    def _call(self, count: int, call: Callable[[], BatchResult]) -> BatchResult:
+        """One timed network call that must answer for `count` patches."""
+        started = time.perf_counter()
+        result = call()
+        self.seconds += time.perf_counter() - started
+        if len(result.gate_scores) != count or len(result.detections) != count:
+            raise ValueError(
+                f"detector returned {len(result.gate_scores)} gate scores / {len(result.detections)} detections "
+                f"for {count} patches"
+            )
+        return result
+
+    def _record(self, index: int, gate_score: float, detections) -> None:
+        self.gate_scores[index] = float(gate_score)
+        self.counts.passed += int(gate_score >= self.plan.gate_threshold)
+        self.collector.add(index, self.origins[index], gate_score, detections)
+
+    def flush(self) -> None:
+        """The pending patches through the network in one batch."""
+        images = np.stack([image for _, image in self.pending])
+        result = self._call(len(self.pending), lambda: self.detector(images, self.plan.gate_threshold))
+        for (index, _), gate_score, found in zip(self.pending, result.gate_scores, result.detections, strict=True):
+            self._record(index, gate_score, found)
+        self.pending.clear()
+
+    def window(self, window: WindowPlan, values: np.ndarray, live: np.ndarray) -> None:
+        """The window cropped to its live rows and columns, through the window graph in one call."""
+        rows, cols = np.flatnonzero(live.any(axis=1)), np.flatnonzero(live.any(axis=0))
+        if not (len(rows) and len(cols)):
+            return
+        row_offsets = np.asarray(window.row_offsets_px, dtype=np.int64)[rows]
+        col_offsets = np.asarray(window.col_offsets_px, dtype=np.int64)[cols]
+        y0, x0, tile = int(row_offsets[0]), int(col_offsets[0]), self.plan.tile_px
+        crop = self.as_channels(values[:, y0 : int(row_offsets[-1]) + tile, x0 : int(col_offsets[-1]) + tile])
+        result = self._call(
+            len(rows) * len(cols),
+            lambda: self.detector.run_windows(crop[None], row_offsets - y0, col_offsets - x0, self.plan.gate_threshold),
+        )
+        self.counts.windows += 1
+        flat = [(r, c) for r in rows for c in cols]
+        for (r, c), gate_score, found in zip(flat, result.gate_scores, result.detections, strict=True):
+            if live[r, c]:  # computed with its neighbours, but empty: skipped as on the per-patch path
+                self._record(int(window.patch_index[r, c]), gate_score, found)
