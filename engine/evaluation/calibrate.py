@@ -7,11 +7,16 @@ import numpy as np
 
 from engine.contract import GATE_OFF, GATE_ONLY
 from engine.datasets.airbus import LabelledImage
-from engine.evaluation.evaluate import evaluate_detector, evaluation_plan, image_scene
+from engine.evaluation.evaluate import (
+    detect_images,
+    evaluate_detector,
+    evaluation_plan,
+    patches_with_aircraft,
+    reached_patches,
+)
 from engine.evaluation.metrics import DEFAULT_SCORE_THRESHOLDS, GateMetrics, gate_metrics
 from engine.evaluation.report import EvaluationReport
-from engine.ops.box_arrays import as_boxes, centres_inside, wholly_inside
-from engine.pipeline.detect import detect_scene
+from engine.ops.box_arrays import as_boxes, wholly_inside
 from engine.pipeline.stretch import percentile_stretch
 
 TARGET_PRECISION = 0.95
@@ -72,22 +77,18 @@ def tiled_gate_scores(detector, images: list[LabelledImage], batch_size: int = 8
     """Each image through detect_raster's patch stream with the gate alone (GATE_ONLY: no detector work)."""
     plan = evaluation_plan(detector, GATE_ONLY, batch_size)
     scores, positive, best = [], [], []
-    for item in images:
-        with image_scene(item, detector, item.valid) as scene:
-            found = detect_scene(scene, detector, plan)
-        reached = np.flatnonzero(np.isfinite(found.stream.gate_scores))
+    for item, found in detect_images(detector, images, plan):
+        origins, patch_scores = reached_patches(found)
         boxes = as_boxes(item.boxes_px)
+        height, width = item.image.shape[:2]
         aircraft = np.zeros(len(boxes))
-        for index in reached:
-            x, y = (int(v) for v in found.origins_model_px[index])
-            score = found.stream.gate_scores[index]
-            region = (x, y, min(x + plan.tile_px, scene.width_px), min(y + plan.tile_px, scene.height_px))
-            whole = wholly_inside(boxes, region)
+        for (x, y), score in zip(origins, patch_scores, strict=True):
+            whole = wholly_inside(boxes, (x, y, min(x + plan.tile_px, width), min(y + plan.tile_px, height)))
             aircraft[whole] = np.maximum(aircraft[whole], score)
-            positive.append(bool(centres_inside(boxes, x, y, plan.tile_px).any()))
-        scores.append(found.stream.gate_scores[reached])
+        scores.append(patch_scores)
+        positive.append(patches_with_aircraft(boxes, origins, plan.tile_px))
         best.append(aircraft)
-    return GateScores(np.concatenate(scores), np.asarray(positive, bool), np.concatenate(best))
+    return GateScores(np.concatenate(scores), np.concatenate(positive), np.concatenate(best))
 
 
 def generated_gate_images(count: int = 8, size_px: int = 3072, seed: int = 1234) -> list[LabelledImage]:

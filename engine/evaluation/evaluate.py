@@ -21,11 +21,6 @@ from engine.pipeline.run_plan import RunPlan
 from engine.pipeline.scene import ImageScene, patch_fill_value
 
 
-def image_scene(item: LabelledImage, detector, valid: np.ndarray | None = None) -> ImageScene:
-    """A labelled image as the patch stream reads it (the model's fill value for padding and nodata)."""
-    return ImageScene(item.image, patch_fill_value(detector.config), valid, name=item.image_id)
-
-
 def evaluation_plan(detector, gate_threshold: float, batch_size: int, config: DetectConfig | None = None) -> RunPlan:
     """detect_raster's plan for these settings, keeping every box the detector returns (AP needs them all)."""
     config = config or DetectConfig()
@@ -43,9 +38,11 @@ def evaluation_plan(detector, gate_threshold: float, batch_size: int, config: De
 def detect_images(
     detector, images: Iterable[LabelledImage], plan: RunPlan
 ) -> Iterator[tuple[LabelledImage, SceneFindings]]:
-    """Each labelled image through detect_scene, as detect_raster runs a raster."""
+    """Each labelled image through detect_scene, as detect_raster runs a raster (the model's fill value
+    for padding and for the pixels outside item.valid)."""
+    fill_value = patch_fill_value(detector.config)
     for item in images:
-        with image_scene(item, detector, item.valid) as scene:
+        with ImageScene(item.image, fill_value, item.valid, name=item.image_id) as scene:
             yield item, detect_scene(scene, detector, plan)
 
 
@@ -105,17 +102,25 @@ def evaluate_detector(
     )
 
 
+def reached_patches(found: SceneFindings) -> tuple[np.ndarray, np.ndarray]:
+    """Origins (R, 2) and gate scores (R,) of the patches that reached the network (not skipped)."""
+    reached = np.flatnonzero(np.isfinite(found.stream.gate_scores))
+    return found.origins_model_px[reached], found.stream.gate_scores[reached]
+
+
+def patches_with_aircraft(truth: np.ndarray, origins: np.ndarray, tile_px: int) -> np.ndarray:
+    """(R,) bool: the patches holding an aircraft centre (a positive patch for the gate)."""
+    return np.array([centres_inside(truth, x, y, tile_px).any() for x, y in origins], dtype=bool)
+
+
 def _gate_record(
     found: SceneFindings, truth: np.ndarray, tile_px: int, report_threshold: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gate scores of the patches that reached the network, whether each holds an aircraft centre, and per
     true aircraft whether its centre lies in a patch passing the report threshold."""
-    reached = np.flatnonzero(np.isfinite(found.stream.gate_scores))
-    gate_scores = found.stream.gate_scores[reached]
-    origins = found.origins_model_px[reached]
-    positive = np.array([centres_inside(truth, x, y, tile_px).any() for x, y in origins], dtype=bool)
+    origins, gate_scores = reached_patches(found)
     covered = np.zeros(len(truth), dtype=bool)
     for (x, y), score in zip(origins, gate_scores, strict=True):
         if score >= report_threshold:
             covered |= centres_inside(truth, x, y, tile_px)
-    return gate_scores, positive, covered
+    return gate_scores, patches_with_aircraft(truth, origins, tile_px), covered
