@@ -2,7 +2,7 @@
 VENV   := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: setup test demo package bench lint clean
+.PHONY: setup test demo package bench lint clean screenshots
 
 # Idempotent; silent when nothing changed (scripts/setup.sh keeps a stamp keyed on pyproject.toml
 # and constraints.txt).
@@ -18,8 +18,17 @@ demo: setup
 package: setup
 	$(PYTHON) scripts/package_plugin.py
 
+# docs/quicklook_qgis.png, the README's picture of the real QGIS window (needs Debian's qgis and xvfb).
+screenshots: setup
+	$(PYTHON) scripts/screenshots.py
+
 bench: setup
 	$(PYTHON) -m benchmarks.bench --repeat 2
+
+# r2cnn detect-archive: scenes per hour, 1 worker x 2 threads vs 2 workers x 1 thread, overhead per scene
+.PHONY: bench-archive
+bench-archive: setup
+	$(PYTHON) -m benchmarks.archive_bench
 
 lint: setup
 	$(VENV)/bin/ruff check engine benchmarks r2cnn_qgis tests scripts

@@ -1,5 +1,6 @@
 """`python -m benchmarks.bench`: a GF-1-sized generated scene through each speed lever on its own and all
-together (gated, and --no-gate for the baseline and the fastest), time, memory and detection agreement.
+together, in ONNX Runtime and OpenVINO (gated, and --no-gate for the plain tiled pipeline and the fastest):
+time, where it went, memory and detection agreement.
 
 Each detection run happens in a fresh process so its peak resident memory is its own; the scene and
 the model variants are made once and cached (out/bench/ is git-ignored).
@@ -14,34 +15,15 @@ import platform
 import sys
 from pathlib import Path
 
-from benchmarks.report import NO_GATE_SUFFIX, agreement, markdown_table, summarise
+from benchmarks.configs import BASELINE, CONFIGS, DEFAULT_CONFIGS, DEFAULT_NO_GATE, PLAIN_TILING
+from benchmarks.report import NO_GATE_SUFFIX, agreement, ap50_key, markdown_table, summarise
 from benchmarks.runs import isolated, median_of_rounds, run_once, scene_for, validation_ap50
 from engine.atomic_output import atomic_output
 from engine.cli.arg_types import positive_int
-from engine.contract import DEVICES, GATE_ONLY
+from engine.contract import DEVICES, GATE_ONLY, ONNXRUNTIME
 from engine.errors import R2cnnError
 
 GF1_HEIGHT_PX, GF1_WIDTH_PX = 18000, 18192
-BASELINE = "fp32-patch"
-# configuration -> (model variant, nodata pre-screen, run options overriding the command line's):
-# the baseline is the pipeline before the levers; each lever alone; then all of them.
-CONFIGS = {
-    "fp32-patch": ("fp32", False, {}),
-    "prescreen": ("fp32", True, {}),
-    "int8-patch": ("int8", False, {}),
-    "fp32-window": ("window", False, {}),
-    "int8-window": ("window.int8", True, {}),  # every lever at once
-    # ONNX Runtime and size tuning, on request (--configs): measured for the README, not by default
-    "fp32-patch-batch1": ("fp32", False, {"batch_size": 1}),
-    "fp32-patch-batch8": ("fp32", False, {"batch_size": 8}),
-    "fp32-patch-1thread": ("fp32", False, {"threads": 1}),
-    "int8-window-2x2": ("window.int8", True, {"window_patches": 2}),
-    "int8-window-4x4": ("window.int8", True, {"window_patches": 4}),
-    "int8-window-nospin": ("window.int8", True, {"spinning": False}),
-    "int8-window-parallel": ("window.int8", True, {"parallel": True}),
-}
-DEFAULT_CONFIGS = ("fp32-patch", "prescreen", "int8-patch", "fp32-window", "int8-window")
-DEFAULT_NO_GATE = ("fp32-patch", "int8-window")
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -94,7 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-gate-for",
         type=lambda t: [n for n in t.split(",") if n],
         default=list(DEFAULT_NO_GATE),
-        help="configurations also run with --no-gate (default: fp32-patch,int8-window)",
+        help=f"configurations also run with --no-gate (default: {','.join(DEFAULT_NO_GATE)}; {PLAIN_TILING} always, "
+        "the plain tiled pipeline the ratios refer to)",
     )
     parser.add_argument("--gated-only", action="store_true", help="no --no-gate runs at all")
     parser.add_argument(
@@ -106,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--device", choices=DEVICES, default="auto")
     parser.add_argument("--batch-size", type=int, default=4, help="patches per call on the per-patch path")
     parser.add_argument("--window-patches", type=int, default=3, help="patches per window side (default 3)")
-    parser.add_argument("--threads", type=int, default=0, help="ONNX Runtime intra-op threads (0: all cores)")
+    parser.add_argument("--threads", type=int, default=0, help="runtime intra-op threads (0: all cores)")
     parser.add_argument("--no-spinning", action="store_true", help="ONNX Runtime threads sleep when idle")
     parser.add_argument("--no-ap", action="store_true", help="skip the validation AP50 of each model variant")
     parser.add_argument("--out-dir", default="out/bench", help="cache and report folder (default out/bench)")
@@ -128,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks.variants import default_checkpoint, resolve_variants
 
     checkpoint = Path(args.checkpoint) if args.checkpoint else default_checkpoint(base)
-    wanted = sorted({CONFIGS[name][0] for name in configs})
+    wanted = sorted({CONFIGS[name].variant for name in configs})
     try:  # in its own process too: quantizing takes GBs, which a forked run would report as its own peak
         variants = isolated(resolve_variants, base, wanted, out_dir / "models", checkpoint)
     except (R2cnnError, ValueError) as exc:
@@ -136,17 +119,18 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     scene = scene_for(out_dir, height, width, args.seed, args.airports)
     runs: dict[str, dict] = {}
-    no_gate = [] if args.gated_only else [n for n in args.no_gate_for if n in configs]
+    no_gate = [] if args.gated_only else [n for n in dict.fromkeys([PLAIN_TILING, *args.no_gate_for]) if n in configs]
     plan = [(name, True) for name in configs] + [(name, False) for name in no_gate]
     # Rounds over the whole plan (not one configuration N times in a row): a slow spell of a shared
     # machine then lands on every configuration alike, and the median per configuration is reported.
     for round_index in range(args.repeat):
         for name, use_gate in plan:
-            variant, prescreen, overrides = CONFIGS[name]
+            chosen = CONFIGS[name]
+            variant, prescreen, overrides = chosen.variant, chosen.prescreen, chosen.overrides
             if variant not in variants:
                 continue
             label = name if use_gate else name + NO_GATE_SUFFIX
-            options = {**_options(args, str(variants[variant]), prescreen), **overrides}
+            options = {**_options(args, str(variants[variant]), prescreen), "runtime": chosen.runtime, **overrides}
             print(f"{label}: detecting on {scene.name} ({variants[variant].name}), round {round_index + 1} of "
                   f"{args.repeat} ...", file=sys.stderr, flush=True)
             try:
@@ -154,11 +138,13 @@ def main(argv: list[str] | None = None) -> int:
             except R2cnnError as exc:
                 print(f"bench: error: {exc}", file=sys.stderr)
                 return 2
-            settings = {"variant": variant, "settings": {"prescreen": prescreen, **overrides}}
+            settings = {"variant": variant, "settings": {"prescreen": prescreen, "runtime": chosen.runtime}}
+            settings["settings"].update(overrides)
             runs[label] = median_of_rounds(runs.get(label), {**settings, **result})
             _say(label, result)
     _add_agreement(runs)
-    ap50 = {} if args.no_ap else {v: isolated(validation_ap50, str(p)) for v, p in variants.items()}
+    used = sorted({(CONFIGS[n].variant, CONFIGS[n].runtime) for n in configs if CONFIGS[n].variant in variants})
+    ap50 = {} if args.no_ap else {ap50_key(v, r): isolated(validation_ap50, str(variants[v]), r) for v, r in used}
     summary = summarise(runs, height, width, (height, width) == (GF1_HEIGHT_PX, GF1_WIDTH_PX), ap50)
     report = {
         "scene": str(scene),
@@ -186,7 +172,7 @@ def _base_model(model: str | None, device: str) -> Path:
     """The fp32 per-patch model the variants derive from; loading it checks it is a valid r2cnn model."""
     from engine.runtime import bundled_model_path, load_detector
 
-    load_detector(model, device=device)
+    load_detector(model, device=device, runtime=ONNXRUNTIME)
     return Path(model) if model else bundled_model_path()
 
 
@@ -197,6 +183,7 @@ def _options(args, model: str | None, prescreen: bool | None) -> dict:
         "batch_size": args.batch_size,
         "window_patches": args.window_patches,
         "prescreen": prescreen,
+        "runtime": ONNXRUNTIME,
         "threads": args.threads or None,
         "spinning": False if args.no_spinning else None,
         "parallel": None,
@@ -218,7 +205,8 @@ def _say(label: str, run: dict) -> None:
     print(
         f"{label}: {run['wall_s']} s, {run['patches_per_s']} patches/s, {run['patches_total']} patches "
         f"({run['patches_skipped_nodata']} skipped, {run['patches_passed_gate']} detected), "
-        f"{run['detections']} aircraft, recall {run['recall_iou50']}, peak {run['peak_rss_mb']} MB, {run['device']}",
+        f"{run['detections']} aircraft, recall {run['recall_iou50']}, peak {run['peak_rss_mb']} MB, "
+        f"{run['device']} {run['runtime']} {run['precision']}",
         file=sys.stderr,
         flush=True,
     )

@@ -1,5 +1,5 @@
 """One benchmark detection run in a fresh process (its peak memory is its own), the cached scene, the
-validation AP50 of a model variant, and the median over rounds."""
+validation AP50 of a model variant in a runtime, and the median over rounds."""
 
 from __future__ import annotations
 
@@ -10,7 +10,11 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 
+from benchmarks.profile import TimedDetector
 from benchmarks.report import found_truth
+from engine.contract import ONNXRUNTIME
+
+TUNING_OPTIONS = ("threads", "spinning", "parallel", "openvino_precision")  # model_session.SessionTuning fields
 
 
 def scene_for(out_dir: Path, height: int, width: int, seed: int, airports: int) -> Path:
@@ -27,16 +31,20 @@ def scene_for(out_dir: Path, height: int, width: int, seed: int, airports: int) 
 
 
 def run_once(scene_path: str, use_gate: bool, options: dict) -> dict:
-    """One detection run (in its own process): stats, wall time, patches/s, the aircraft it found."""
+    """One detection run (in its own process): stats, wall time, patches/s, the aircraft it found, and the
+    per-call network times the time shares come from (benchmarks.profile)."""
     from engine.config import DetectConfig
     from engine.pipeline.detect import detect_raster
     from engine.pipeline.scene_recall import match_scene
+    from engine.runtime import load_detector
+    from engine.runtime.model_session import SessionTuning
     from engine.synthetic.scene_generator import read_truth
 
-    tuning = {k: options[k] for k in ("threads", "spinning", "parallel") if options.get(k) is not None}
+    tuning = {k: options[k] for k in TUNING_OPTIONS if options.get(k) is not None}
     config = DetectConfig(
         model_path=options["model"],
         device=options["device"],
+        runtime=options["runtime"],
         batch_size=options["batch_size"],
         use_gate=use_gate,
         window_patches=options["window_patches"],
@@ -45,7 +53,12 @@ def run_once(scene_path: str, use_gate: bool, options: dict) -> dict:
         extra=tuning,
     )
     started = time.perf_counter()
-    result = detect_raster(scene_path, config)
+    settings = SessionTuning(**tuning)
+    inner = load_detector(
+        config.model_path, config.backend, config.device, None, settings.threads, settings, runtime=config.runtime
+    )
+    detector = TimedDetector(inner)
+    result = detect_raster(scene_path, config, detector=detector)
     wall = time.perf_counter() - started
     stats = result.stats.to_dict()
     truth = read_truth(scene_path).boxes_raster_px
@@ -59,11 +72,12 @@ def run_once(scene_path: str, use_gate: bool, options: dict) -> dict:
         "precision_iou50": round(match.precision, 4),
         "true_aircraft": match.true_count,
         "found_truth": sorted(found_truth(result.boxes_raster_px, result.scores, truth)),
+        "profile": detector.profile(),
         **stats,
     }
 
 
-def validation_ap50(model_path: str) -> float | None:
+def validation_ap50(model_path: str, runtime: str = ONNXRUNTIME) -> float | None:
     """VOC AP50 on the fixed Airbus validation split, as `r2cnn evaluate` reports it (None: no dataset)."""
     from engine.datasets.airbus import DEFAULT_AIRBUS_ROOT, load_image, read_annotations, validation_ids
     from engine.evaluation.evaluate import evaluate_detector
@@ -72,7 +86,7 @@ def validation_ap50(model_path: str) -> float | None:
 
     if not DEFAULT_AIRBUS_ROOT.is_dir():
         return None
-    detector = load_detector(model_path, device="cpu", min_score=MIN_SCORE)
+    detector = load_detector(model_path, device="cpu", min_score=MIN_SCORE, runtime=runtime)
     annotations = read_annotations(DEFAULT_AIRBUS_ROOT)
     images = [
         load_image(DEFAULT_AIRBUS_ROOT, i, gsd_m=detector.config.gsd_m, annotations=annotations)

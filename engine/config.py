@@ -56,6 +56,7 @@ class DetectConfig:
     backend: str = "onnx"  # onnx | torch
     precision: str = "auto"  # bundled model only: auto (int8 on CPU, fp32 on CUDA) | int8 | fp32
     device: str = "auto"  # auto | cpu | cuda
+    runtime: str = "auto"  # ONNX files: auto (OpenVINO on CPU if installed, else ONNX Runtime) | onnxruntime | openvino
     score_threshold: float | None = None  # None: the model's recommended one
     gate_threshold: float | None = None  # None: the model's recommended one
     use_gate: bool = True
@@ -69,4 +70,5 @@ class DetectConfig:
     extent_map: tuple[float, float, float, float] | None = None  # (xmin, ymin, xmax, ymax) in the raster CRS
     window_patches: int = 3  # window graphs: patches per window side (trunk once per window); 1: per patch
     prescreen: bool = True  # skip patches the decimated nodata mask shows empty, without reading them
+    force: bool = False  # run a raster far coarser than aircraft need (scene_plan); never past the memory bound
     extra: dict = field(default_factory=dict, compare=False, hash=False)

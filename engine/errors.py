@@ -23,3 +23,7 @@ class DetectionCancelled(R2cnnError):
 
 class CliError(R2cnnError):
     """A command-line usage failure (bad option, existing output): `r2cnn` prints one line, exit status 2."""
+
+
+class ModelOutputError(ModelError, ValueError):
+    """A model's outputs break the contract (shapes, indices); a ValueError too, as such checks were before."""

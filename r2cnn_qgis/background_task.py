@@ -15,10 +15,11 @@ from qgis.core import (
 )
 
 from .provider import PROVIDER_ID
-from .styling import apply_aircraft_style, result_layer_name
+from .styling import apply_aircraft_style, expand_legend, result_layer_name
 
 ALGORITHM_ID = f"{PROVIDER_ID}:detectaircraft"
 Notify = Callable[[Qgis.MessageLevel, str], None]
+OnResult = Callable[[QgsVectorLayer, str], None]  # the styled layer, now in the project, and "N aircraft found"
 
 
 class _RecordingFeedback(QgsProcessingFeedback):
@@ -40,14 +41,14 @@ class DetectionRun:
         self,
         raster: QgsRasterLayer,
         notify: Notify,
-        on_layer_added: Callable[[QgsVectorLayer], None] | None = None,
+        on_result: OnResult | None = None,
         project: QgsProject | None = None,
         extra_parameters: dict | None = None,
     ):
         self.raster = raster
         self.project = project or QgsProject.instance()
         self.notify = notify
-        self.on_layer_added = on_layer_added
+        self.on_result = on_result
         self.parameters = {"INPUT": raster.id(), "OUTPUT": "TEMPORARY_OUTPUT", **(extra_parameters or {})}
         self.context = QgsProcessingContext()
         self.context.setProject(self.project)
@@ -82,13 +83,24 @@ class DetectionRun:
             self.notify(Qgis.Critical, "Aircraft detection finished but its result layer could not be found.")
             return
         layer.setName(result_layer_name(self.raster.name()))
-        apply_aircraft_style(layer)
+        apply_aircraft_style(layer, self.score_threshold())
         add_above(self.project, layer, self.raster)
+        expand_legend(self.project, layer)
         self.result_layer = layer
         count = int(results.get("DETECTIONS", layer.featureCount()))
-        self.notify(Qgis.Success, f"{count} aircraft found in {self.raster.name()}.")
-        if self.on_layer_added is not None:
-            self.on_layer_added(layer)
+        text = f"{count} aircraft found in {self.raster.name()}."
+        if self.on_result is not None:
+            self.on_result(layer, text)
+        else:
+            self.notify(Qgis.Success, text)
+
+    def score_threshold(self) -> float:
+        """The run's minimum score: the one passed, else the algorithm's default (the style starts there)."""
+        value = self.parameters.get("SCORE_THRESHOLD")
+        if value is None:
+            algorithm = QgsApplication.processingRegistry().algorithmById(ALGORITHM_ID)
+            value = algorithm.parameterDefinition("SCORE_THRESHOLD").defaultValue()
+        return float(value)
 
 
 def add_above(project: QgsProject, layer, reference) -> None:

@@ -1,21 +1,44 @@
-"""Dock with a 0..1 confidence slider that filters a detection layer live and counts what stays visible."""
+"""Dock with a 0..1 confidence slider that filters a detection layer live and counts what stays visible.
+
+It remembers its layer in the project (a layer property, saved with it) and, after a restart or when
+that layer is gone, falls back to the topmost detection layer of the Layers panel.
+"""
 from __future__ import annotations
 
-from qgis.core import QgsMapLayerProxyModel
+from qgis.core import QgsMapLayerProxyModel, QgsProject
 from qgis.gui import QgsDockWidget, QgsMapLayerComboBox
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
 from .score_filter import apply_score_filter, current_min_score, has_score_field
+from .ui_names import DOCK_TITLE
 
 SLIDER_STEPS = 100  # 0.01 per step
+DOCK_LAYER_PROPERTY = "r2cnn/dock_layer"  # set on the one layer the dock filters
+
+
+def topmost_detection_layer(project: QgsProject):
+    """The highest layer of the Layers panel that has a score field, or None."""
+    for node in project.layerTreeRoot().findLayers():
+        if has_score_field(node.layer()):
+            return node.layer()
+    return None
+
+
+def remembered_layer(project: QgsProject):
+    """The layer the dock filtered when the project was saved, if it is still there."""
+    for layer in project.mapLayers().values():
+        if layer.customProperty(DOCK_LAYER_PROPERTY) and has_score_field(layer):
+            return layer
+    return None
 
 
 class ConfidenceDock(QgsDockWidget):
     """Pick a detection layer, drag the slider: the layer's subset string follows, nothing is re-run."""
 
-    def __init__(self, parent=None):
-        super().__init__("Aircraft confidence", parent)
+    def __init__(self, parent=None, project: QgsProject | None = None):
+        super().__init__(DOCK_TITLE, parent)
+        self.project = project or QgsProject.instance()
         self.setObjectName("R2cnnConfidenceDock")
         self.layer_combo = QgsMapLayerComboBox()
         self.layer_combo.setFilters(QgsMapLayerProxyModel.PolygonLayer)
@@ -42,7 +65,21 @@ class ConfidenceDock(QgsDockWidget):
 
         self.layer_combo.layerChanged.connect(self._on_layer_changed)
         self.slider.valueChanged.connect(self._on_slider_moved)
+        self.project.readProject.connect(self.restore)
+        self.project.layersRemoved.connect(self._on_layers_removed)
         self._on_layer_changed(self.layer_combo.currentLayer())
+        self.restore()
+
+    def detach(self) -> None:
+        """Stop following the project (the plugin calls it before deleting the dock)."""
+        self.project.readProject.disconnect(self.restore)
+        self.project.layersRemoved.disconnect(self._on_layers_removed)
+
+    def restore(self, *_args) -> None:
+        """Back to the remembered layer, else the topmost detection layer (after a project is read)."""
+        layer = remembered_layer(self.project) or topmost_detection_layer(self.project)
+        if layer is not None:
+            self.set_layer(layer)
 
     def layer(self):
         """The detection layer being filtered, or None."""
@@ -66,6 +103,19 @@ class ConfidenceDock(QgsDockWidget):
         """What the dock says, e.g. '7 of 12 aircraft visible'."""
         return self.count_label.text()
 
+    def _on_layers_removed(self, _layer_ids) -> None:
+        """The filtered layer went away: take the next detection layer rather than none."""
+        if self.layer() is None:
+            self.restore()
+
+    def _remember(self, layer) -> None:
+        """Mark layer as the dock's, and only it (a layer property: it does not mark the project dirty)."""
+        for other in self.project.mapLayers().values():
+            if other is not layer and other.customProperty(DOCK_LAYER_PROPERTY):
+                other.removeCustomProperty(DOCK_LAYER_PROPERTY)
+        if not layer.customProperty(DOCK_LAYER_PROPERTY):
+            layer.setCustomProperty(DOCK_LAYER_PROPERTY, True)
+
     def _on_layer_changed(self, layer) -> None:
         """Show the new layer's own threshold and count without changing its filter."""
         usable = has_score_field(layer)
@@ -73,6 +123,7 @@ class ConfidenceDock(QgsDockWidget):
         if not usable:
             self.count_label.setText("Choose a detection layer (one with a score field).")
             return
+        self._remember(layer)
         self.slider.blockSignals(True)
         self.slider.setValue(int(round(current_min_score(layer) * SLIDER_STEPS)))
         self.slider.blockSignals(False)

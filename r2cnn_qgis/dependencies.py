@@ -1,19 +1,33 @@
-"""Make the bundled engine importable and tell the user, in one message, how to install what is missing."""
+"""Make the bundled engine and the plugin's own package folder importable; say what is missing, briefly."""
 from __future__ import annotations
 
 import importlib
-import os
-import shlex
 import sys
-import sysconfig
+from dataclasses import dataclass
 from pathlib import Path
 
 from .paths import PLUGIN_DIR
+from .pip_plan import packages_dir
+from .ui_names import INSTALL_ACTION, menu_path
 
-# Imported by the engine at run time (not at plugin load): checked up front so the failure is one clear line.
-RUNTIME_MODULES = ("onnxruntime", "rasterio")
-# Import name -> pip distribution name.
-PIP_NAMES = {"onnxruntime": "onnxruntime", "rasterio": "rasterio"}
+
+@dataclass(frozen=True)
+class Requirement:
+    """One Python module the engine imports, and the pip distributions that provide it."""
+
+    module: str
+    pip_names: tuple[str, ...]  # the first is the default; the dialog offers the others
+    purpose: str
+    required: bool = True
+
+
+REQUIREMENTS = (
+    Requirement("onnxruntime", ("onnxruntime", "onnxruntime-gpu"), "runs the detection model"),
+    Requirement("rasterio", ("rasterio",), "reads the raster patch by patch"),
+    Requirement("openvino", ("openvino",), "optional: runs the model faster on the CPU", required=False),
+)
+RUNTIME_MODULES = tuple(r.module for r in REQUIREMENTS if r.required)
+OPTIONAL_MODULES = tuple(r.module for r in REQUIREMENTS if not r.required)
 
 
 def ensure_engine_importable() -> Path:
@@ -22,6 +36,7 @@ def ensure_engine_importable() -> Path:
     `engine` is a top-level name: if another package of that name is already loaded, say so clearly
     rather than run someone else's code.
     """
+    activate_packages_dir()
     for folder in (PLUGIN_DIR, PLUGIN_DIR.parent):
         if (folder / "engine" / "__init__.py").is_file():
             loaded = sys.modules.get("engine")
@@ -37,71 +52,46 @@ def ensure_engine_importable() -> Path:
     raise ImportError(f"the r2cnn engine is missing: no engine/ package in {PLUGIN_DIR} or its parent")
 
 
+def plugin_packages_dir() -> Path | None:
+    """Where the install dialog puts packages: under the active QGIS profile (None before QGIS starts)."""
+    from qgis.core import QgsApplication
+
+    profile = QgsApplication.qgisSettingsDirPath()
+    return packages_dir(profile) if profile and Path(profile).is_absolute() else None
+
+
+def activate_packages_dir(folder: Path | None = None) -> Path | None:
+    """Append the plugin's package folder to sys.path (last: it adds modules, never hides QGIS's own)."""
+    folder = folder or plugin_packages_dir()
+    if folder is not None and folder.is_dir() and str(folder) not in sys.path:
+        sys.path.append(str(folder))
+    importlib.invalidate_caches()
+    return folder
+
+
+def import_error(module: str) -> str | None:
+    """Why `import module` fails (absent, broken DLL, wrong numpy), or None when it imports."""
+    try:
+        importlib.import_module(module)
+    except Exception as exc:  # any failure means the engine cannot use it
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
 def missing_modules(names: tuple[str, ...] = RUNTIME_MODULES) -> list[str]:
     """Modules that fail to import (absent or broken, e.g. a DLL that will not load)."""
-    missing = []
-    for name in names:
-        try:
-            importlib.import_module(name)
-        except Exception:  # any failure (absent, broken DLL) means the engine cannot use it
-            missing.append(name)
-    return missing
-
-
-def python_executable() -> str:
-    """The interpreter QGIS embeds: sys.executable, unless that is the QGIS binary itself (Windows, macOS)."""
-    executable = Path(sys.executable) if sys.executable else None
-    if executable is not None and executable.name.lower().startswith("python"):
-        return str(executable)
-    version = f"{sys.version_info.major}.{sys.version_info.minor}"
-    prefix = Path(sys.exec_prefix)
-    for candidate in (prefix / "python.exe", prefix / "bin" / f"python{version}", prefix / "bin" / "python3"):
-        if candidate.is_file():
-            return str(candidate)
-    return f"python{version}"
-
-
-def _in_virtualenv() -> bool:
-    """pip refuses --user inside a virtual environment."""
-    return sys.prefix != getattr(sys, "base_prefix", sys.prefix)
-
-
-def _externally_managed() -> bool:
-    """PEP 668 (Debian 12, Ubuntu 23.04+): pip refuses system-wide installs without an explicit flag."""
-    return (not _in_virtualenv()) and Path(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED").is_file()
-
-
-def _numpy_pin() -> str:
-    """Pin numpy to the installed version so pip never swaps QGIS's numpy for an incompatible one."""
-    try:
-        import numpy
-
-        return f"numpy=={numpy.__version__}"
-    except ImportError:
-        return "numpy<2"
-
-
-def install_command(modules: list[str]) -> str:
-    """The exact pip command for this QGIS's Python that installs the given modules."""
-    python = python_executable()
-    quoted = f'"{python}"' if os.name == "nt" else shlex.quote(python)
-    args = [quoted, "-m", "pip", "install"]
-    if not _in_virtualenv():
-        args.append("--user")
-    if _externally_managed():
-        args.append("--break-system-packages")
-    args += [PIP_NAMES.get(name, name) for name in modules]
-    args.append(_numpy_pin())
-    return " ".join(args)
+    return [name for name in names if import_error(name) is not None]
 
 
 def missing_dependency_message() -> str | None:
-    """One sentence with the install command, or None when everything the engine needs imports."""
+    """One short line naming what is missing and where to install it, or None when all imports."""
     missing = missing_modules()
     if not missing:
         return None
     names = " and ".join(missing)
+    optional = missing_modules(OPTIONAL_MODULES)
+    speedup = f" ({' and '.join(optional)} too, optional: faster on the CPU)" if optional else ""
     return (
-        f"R2-CNN aircraft detection needs {names}, which QGIS's Python cannot import. "
-        f"Install with: {install_command(missing)}  and restart QGIS."
+        f"R2-CNN aircraft detection needs {names} for QGIS's Python{speedup}: "
+        f"install it with {menu_path(INSTALL_ACTION)}"
     )

@@ -22,14 +22,14 @@ from qgis.PyQt.QtGui import QIcon
 
 from .dependencies import ensure_engine_importable, missing_dependency_message
 from .detection_features import detection_fields, scene_features
-from .help_text import HELP_HTML
+from .help_text import HELP_HTML, help_url
 from .paths import icon_path
 from .styling import AircraftStylePostProcessor, result_layer_name
 
 ensure_engine_importable()
 
 from engine.config import DetectConfig  # noqa: E402 - needs the sys.path entry above
-from engine.contract import DEVICES, PRECISIONS  # noqa: E402
+from engine.contract import DEVICES, PRECISIONS, RUNTIMES  # noqa: E402
 from engine.errors import DetectionCancelled, R2cnnError  # noqa: E402
 
 PRECISION_LABELS = (  # one per PRECISIONS entry, same order
@@ -52,6 +52,7 @@ class DetectAircraftAlgorithm(QgsProcessingAlgorithm):
     GATE_THRESHOLD = "GATE_THRESHOLD"
     DEVICE = "DEVICE"
     PRECISION = "PRECISION"
+    RUNTIME = "RUNTIME"
     TILE_SIZE = "TILE_SIZE"
     OVERLAP = "OVERLAP"
     EXTENT = "EXTENT"
@@ -81,6 +82,10 @@ class DetectAircraftAlgorithm(QgsProcessingAlgorithm):
     def shortHelpString(self):
         return HELP_HTML
 
+    def helpUrl(self):
+        """The dialog's Help button: the README's plugin section."""
+        return help_url()
+
     def icon(self):
         return QIcon(str(icon_path()))
 
@@ -103,17 +108,17 @@ class DetectAircraftAlgorithm(QgsProcessingAlgorithm):
             )
         )
         self.addParameter(
-            QgsProcessingParameterNumber(
+            _two_decimals(QgsProcessingParameterNumber(
                 self.SCORE_THRESHOLD, "Minimum score kept", DOUBLE,
                 defaultValue=0.3, minValue=0.0, maxValue=1.0,
-            )
+            ))
         )
         self.addParameter(QgsProcessingParameterBoolean(self.USE_GATE, "Skip patches the gate rejects", True))
         self.addParameter(
-            QgsProcessingParameterNumber(
+            _two_decimals(QgsProcessingParameterNumber(
                 self.GATE_THRESHOLD, "Gate threshold (empty: the model's)", DOUBLE,
                 optional=True, minValue=0.0, maxValue=1.0,
-            )
+            ))
         )
         self.addParameter(
             QgsProcessingParameterEnum(self.DEVICE, "Device", options=list(DEVICES), defaultValue=0)
@@ -125,16 +130,22 @@ class DetectAircraftAlgorithm(QgsProcessingAlgorithm):
             )
         )
         self.addParameter(
+            QgsProcessingParameterEnum(
+                self.RUNTIME, "Runtime (auto: OpenVINO for fp32 models on the CPU when installed, else ONNX Runtime)",
+                options=list(RUNTIMES), defaultValue=0,
+            )
+        )
+        self.addParameter(
             QgsProcessingParameterNumber(
                 self.TILE_SIZE, "Tile size in pixels (empty: the model's)", INTEGER,
                 optional=True, minValue=32, maxValue=4096,
             )
         )
         self.addParameter(
-            QgsProcessingParameterNumber(
+            _two_decimals(QgsProcessingParameterNumber(
                 self.OVERLAP, "Tile overlap, fraction (empty: the model's)", DOUBLE,
                 optional=True, minValue=0.0, maxValue=0.9,
-            )
+            ))
         )
         self.addParameter(QgsProcessingParameterExtent(self.EXTENT, "Processing extent", optional=True))
         self.addParameter(
@@ -175,6 +186,7 @@ class DetectAircraftAlgorithm(QgsProcessingAlgorithm):
             model_path=self._model_path(parameters, context),
             device=DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)],
             precision=PRECISIONS[self.parameterAsEnum(parameters, self.PRECISION, context)],
+            runtime=RUNTIMES[self.parameterAsEnum(parameters, self.RUNTIME, context)],
             score_threshold=self.parameterAsDouble(parameters, self.SCORE_THRESHOLD, context),
             gate_threshold=self._optional_number(parameters, self.GATE_THRESHOLD, context),
             use_gate=self.parameterAsBoolean(parameters, self.USE_GATE, context),
@@ -219,7 +231,8 @@ class DetectAircraftAlgorithm(QgsProcessingAlgorithm):
                 raise QgsProcessingException(f"could not write a detection: {sink.lastError()}")
         if context.willLoadLayerOnCompletion(dest_id):
             details = context.layerToLoadOnCompletionDetails(dest_id)
-            details.setPostProcessor(AircraftStylePostProcessor.create(result_layer_name(self._raster_name)))
+            name = result_layer_name(self._raster_name)
+            details.setPostProcessor(AircraftStylePostProcessor.create(name, self._config.score_threshold))
         self._log_stats(scene, feedback)
         return {self.OUTPUT: dest_id, self.DETECTIONS: len(scene.scores)}
 
@@ -252,12 +265,18 @@ class DetectAircraftAlgorithm(QgsProcessingAlgorithm):
         stats = scene.stats
         gate = f"gate threshold {stats.gate_threshold:g}" if stats.gated else "gate off"
         feedback.pushInfo(
-            f"Model: {stats.model_file or 'torch checkpoint'} on {stats.device}. "
+            f"Model: {stats.model_file or 'torch checkpoint'} on {stats.device} ({stats.runtime}, {stats.precision}). "
             f"Patches: {stats.patches_total} of {stats.tile_size_px} px, "
             f"{stats.patches_skipped_nodata} skipped as nodata, {stats.patches_passed_gate} through the "
             f"detector ({gate}). {stats.detections} aircraft with score >= {stats.score_threshold:g} "
             f"in {stats.stage_seconds.get('total', 0.0):.1f} s."
         )
+
+
+def _two_decimals(parameter: QgsProcessingParameterNumber) -> QgsProcessingParameterNumber:
+    """Scores and fractions read 0.30 in the dialog, not 0.300000."""
+    parameter.setMetadata({"widget_wrapper": {"decimals": 2}})
+    return parameter
 
 
 def _engine_log(feedback):

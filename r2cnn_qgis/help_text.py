@@ -1,6 +1,17 @@
-"""The algorithm's help panel: what it does, which rasters suit it, what each parameter means."""
+"""The algorithm's help panel (what it does, which rasters suit it, what each parameter means) and Help link.
 
-HELP_HTML = """
+Processing turns every newline of shortHelpString() into a line break, so the source's wrapped lines are
+joined into one line each; paragraphs come from the <p> and <li> tags only.
+"""
+from __future__ import annotations
+
+import configparser
+
+from .paths import metadata_path
+
+README_PLUGIN_ANCHOR = "install-the-plugin-in-qgis"  # GitHub's id for the README heading of that name
+
+_HELP_SOURCE = """
 <p>Finds aircraft (about 12 to 120 m long) in satellite or aerial imagery with an R2-CNN detector:
 the raster is cut into overlapping patches, a cheap classifier (the <i>gate</i>) skips patches
 without aircraft, and a detector boxes the aircraft in the rest. Each aircraft becomes one polygon
@@ -14,8 +25,9 @@ stretches the radiometry scene-wide. Very large rasters are fine: they are read 
 <li><b>Bands</b>: the red, green and blue bands in that order, or one grey band; empty picks them
 automatically.</li>
 <li><b>Model</b>: an r2cnn .onnx file; empty uses the model shipped with the plugin.</li>
-<li><b>Minimum score kept</b>: detections below it are dropped. Keep it low (0.3) and use the
-confidence slider dock to raise it interactively without re-running.</li>
+<li><b>Minimum score kept</b>: detections below it are dropped. Keep it low (0.3) and use the slider
+of the <i>Aircraft confidence</i> dock to raise it interactively without re-running; the layer's colour
+classes start at this value.</li>
 <li><b>Skip patches the gate rejects</b>: much faster on large scenes; switch off to send every
 patch through the detector. <b>Gate threshold</b>: empty uses the model's recommended value.</li>
 <li><b>Device</b>: auto uses CUDA when onnxruntime-gpu provides it, else the CPU.</li>
@@ -28,6 +40,16 @@ empty uses the model's (640 px, 20 %). The overlap should exceed the largest air
 </ul>
 <h3>Outputs</h3>
 <p><b>Aircraft</b>: polygons with fields <i>score</i> (detector confidence), <i>patch_score</i>
-(the gate's confidence for the patch), <i>label</i> and <i>source</i> (raster file).
+(shown as "Gate score": the gate's confidence for the patch), <i>label</i> and <i>source</i> (raster
+file), coloured by score, with the score as a label once zoomed in and in the map tips.
 <b>Number of aircraft detected</b>: the count.</p>
 """
+HELP_HTML = " ".join(_HELP_SOURCE.split())
+
+
+def help_url() -> str:
+    """The README's plugin section at the project's homepage (metadata.txt), for the dialog's Help button."""
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(metadata_path(), encoding="utf-8")
+    homepage = parser.get("general", "homepage", fallback="").strip().rstrip("/")
+    return f"{homepage}#{README_PLUGIN_ANCHOR}" if homepage else ""

@@ -22,3 +22,9 @@ def style_path() -> Path:
 def icon_path() -> Path:
     """One icon for the provider, the algorithm, the toolbar button and the dock."""
     return resources_dir() / "icon.svg"
+
+
+def metadata_path() -> Path:
+    """metadata.txt: inside the plugin folder in the zip, at the repository root in a checkout."""
+    packaged = PLUGIN_DIR / "metadata.txt"
+    return packaged if packaged.is_file() else PLUGIN_DIR.parent / "metadata.txt"

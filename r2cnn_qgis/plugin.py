@@ -1,32 +1,49 @@
-"""The plugin object QGIS loads: provider, toolbar button, menu entries, dock, dependency notice."""
+"""The plugin object QGIS loads: provider, toolbar button, Raster menu entries, dock, install dialog."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 from qgis.core import Qgis, QgsApplication, QgsMessageLog, QgsRasterLayer
-from qgis.PyQt.QtCore import Qt
+from qgis.gui import QgsMessageBar
+from qgis.PyQt.QtCore import Qt, QTimer
 from qgis.PyQt.QtGui import QIcon
-from qgis.PyQt.QtWidgets import QAction
+from qgis.PyQt.QtWidgets import QAction, QFileDialog, QPushButton
 
 from .background_task import DetectionRun
 from .confidence_dock import ConfidenceDock
-from .dependencies import missing_dependency_message
+from .dependencies import activate_packages_dir, missing_modules
+from .install_dialog import InstallDialog
 from .paths import icon_path
 from .provider import R2cnnProvider
+from .save_layer import default_gpkg_path, is_temporary, save_as_geopackage
 from .score_filter import has_score_field
+from .ui_names import DETECT_ACTION, INSTALL_ACTION, MENU, MESSAGE_TITLE
 
-MENU = "&R2-CNN aircraft detection"
-TITLE = "R2-CNN"
+Buttons = list[tuple[str, Callable[[], None]]]
+
+
+def ask_gpkg_path(parent, suggested: Path) -> str:
+    """The file dialog for 'Save as GeoPackage…'; '' when the user cancels."""
+    path, _filter = QFileDialog.getSaveFileName(parent, "Save aircraft as GeoPackage", str(suggested),
+                                                "GeoPackage (*.gpkg)")
+    return path
 
 
 class R2cnnPlugin:
     """Processing provider always; GUI parts only when QGIS calls initGui()."""
 
     def __init__(self, iface):
+        activate_packages_dir()  # what the install dialog put there imports from the start
         self.iface = iface
         self.provider: R2cnnProvider | None = None
         self.detect_action: QAction | None = None
+        self.install_action: QAction | None = None
         self.dock: ConfidenceDock | None = None
+        self.install_dialog: InstallDialog | None = None
+        self.install_dialog_factory: Callable[..., InstallDialog] = InstallDialog  # tests pass a fake pip
+        self.ask_save_path: Callable[[object, Path], str] = ask_gpkg_path
         self.runs: list[DetectionRun] = []
-        self.dependency_message: str | None = None
 
     def initProcessing(self):
         """Register the provider (also called alone by qgis.utils.startProcessingPlugin, headless)."""
@@ -35,24 +52,27 @@ class R2cnnPlugin:
             QgsApplication.processingRegistry().addProvider(self.provider)
 
     def initGui(self):
-        """Toolbar button, menu entries and the dock; then one message if onnxruntime is missing."""
+        """Toolbar button, Raster menu entries and the dock; then one line if a dependency is missing."""
         self.initProcessing()
         window = self.iface.mainWindow()
-        self.detect_action = QAction(QIcon(str(icon_path())), "Detect aircraft in active layer", window)
+        self.detect_action = QAction(QIcon(str(icon_path())), DETECT_ACTION, window)
         self.detect_action.setToolTip("Detect aircraft in the active raster layer (runs in the background)")
         self.detect_action.triggered.connect(lambda _checked=False: self.run_on_active_layer())
+        self.install_action = QAction(INSTALL_ACTION, window)
+        self.install_action.triggered.connect(lambda _checked=False: self.show_install_dialog())
         self.iface.addToolBarIcon(self.detect_action)
-        self.iface.addPluginToRasterMenu(MENU, self.detect_action)
 
         self.dock = ConfidenceDock(window)
         self.iface.addDockWidget(Qt.RightDockWidgetArea, self.dock)
         self.dock.hide()
-        self.iface.addPluginToRasterMenu(MENU, self.dock.toggleViewAction())
+        for action in self._menu_actions():
+            self.iface.addPluginToRasterMenu(MENU, action)
         self.iface.currentLayerChanged.connect(self._on_current_layer_changed)
 
-        self.dependency_message = missing_dependency_message()
-        if self.dependency_message:
-            self._notify(Qgis.Warning, self.dependency_message)
+        missing = missing_modules()
+        if missing:
+            self._push(Qgis.Warning, f"Aircraft detection needs {' and '.join(missing)} for QGIS's Python.",
+                       [("Install\u2026", self.show_install_dialog)])
 
     def unload(self):
         """Undo everything initGui / initProcessing did, so a reload starts clean."""
@@ -60,36 +80,51 @@ class R2cnnPlugin:
             if run.task is not None and not run.done:
                 run.task.cancel()
         self.runs.clear()
+        if self.install_dialog is not None:
+            self.install_dialog.reject()
+            self.install_dialog.deleteLater()
+            self.install_dialog = None
         if self.detect_action is not None:
-            self.iface.removePluginRasterMenu(MENU, self.detect_action)
+            for action in self._menu_actions():
+                self.iface.removePluginRasterMenu(MENU, action)
             self.iface.removeToolBarIcon(self.detect_action)
-            self.detect_action.deleteLater()
-            self.detect_action = None
-        if self.dock is not None:
             self.iface.currentLayerChanged.disconnect(self._on_current_layer_changed)
-            self.iface.removePluginRasterMenu(MENU, self.dock.toggleViewAction())
             self.iface.removeDockWidget(self.dock)
-            self.dock.deleteLater()
-            self.dock = None
+            self.dock.detach()
+            for widget in (self.dock, self.detect_action, self.install_action):
+                widget.deleteLater()
+            self.dock = self.detect_action = self.install_action = None
         if self.provider is not None:
             QgsApplication.processingRegistry().removeProvider(self.provider)
             self.provider = None
+
+    def show_install_dialog(self) -> InstallDialog:
+        """The install dialog, created once, re-checked and brought to the front on each call."""
+        if self.install_dialog is None:
+            self.install_dialog = self.install_dialog_factory(self.iface.mainWindow())
+            self.install_dialog.ready.connect(self._on_dependencies_ready)
+        self.install_dialog.refresh()
+        self.install_dialog.show()
+        self.install_dialog.raise_()
+        self.install_dialog.activateWindow()
+        return self.install_dialog
 
     def run_on_active_layer(self, extra_parameters: dict | None = None) -> DetectionRun | None:
         """The button: detect in the active raster as a background task; returns the run (None if refused).
 
         extra_parameters (e.g. {"MODEL": path}) are added to the algorithm's; the button passes none.
+        A missing dependency opens the install dialog instead.
         """
-        message = missing_dependency_message()
-        if message:
-            self._notify(Qgis.Warning, message)
+        if missing_modules():
+            self.show_install_dialog()
             return None
         layer = self.iface.activeLayer()
         if not isinstance(layer, QgsRasterLayer):
             self._notify(Qgis.Info, "Select a raster layer in the Layers panel first.")
             return None
         self.runs = [run for run in self.runs if not run.done]
-        run = DetectionRun(layer, self._notify, self._show_in_dock, extra_parameters=extra_parameters)
+        run = DetectionRun(layer, self._notify, lambda result, text: self._on_result(result, text, layer),
+                           extra_parameters=extra_parameters)
         try:
             run.start()
         except Exception as exc:  # prepareAlgorithm refused the input: one message, no traceback dialog
@@ -98,11 +133,39 @@ class R2cnnPlugin:
         self.runs.append(run)
         return run
 
-    def _show_in_dock(self, layer) -> None:
-        """A new result: select it in the dock and show the dock."""
+    def save_layer(self, layer, raster) -> str | None:
+        """'Save as GeoPackage…': ask where (beside the raster), write, point the layer there; its source or None."""
+        suggested = default_gpkg_path(Path(raster.source()).parent, raster.name())
+        path = self.ask_save_path(self.iface.mainWindow(), suggested)
+        if not path:
+            return None
+        try:
+            source = save_as_geopackage(layer, path)
+        except ValueError as exc:
+            self._notify(Qgis.Critical, f"The aircraft layer was not saved: {exc}")
+            return None
+        self._notify(Qgis.Success, f"{layer.name()} saved to {source.split('|', 1)[0]}.")
+        return source
+
+    def _menu_actions(self) -> list[QAction]:
+        """The Raster menu's entries, in order (added in initGui, removed in unload)."""
+        return [self.detect_action, self.dock.toggleViewAction(), self.install_action]
+
+    def _on_result(self, layer, text: str, raster) -> None:
+        """A new result: make it the active layer, show it in the dock, offer to save a temporary one."""
+        self.iface.setActiveLayer(layer)
         if self.dock is not None:
             self.dock.set_layer(layer)
             self.dock.show()
+        buttons = [("Save as GeoPackage\u2026", lambda: self.save_layer(layer, raster))]
+        if is_temporary(layer):  # pushed after QGIS's own "Task complete", so this one is on top
+            QTimer.singleShot(0, lambda: self._push(Qgis.Success, f"{text} Temporary layer:", buttons))
+        else:
+            QTimer.singleShot(0, lambda: self._push(Qgis.Success, text))
+
+    def _on_dependencies_ready(self) -> None:
+        """The install dialog made the imports work: say so where the first warning was."""
+        self._notify(Qgis.Success, "The dependencies import now: aircraft detection is ready.")
 
     def _on_current_layer_changed(self, layer) -> None:
         """Follow the Layers panel: a detection layer becomes the one the slider filters."""
@@ -111,6 +174,18 @@ class R2cnnPlugin:
 
     def _notify(self, level, text: str) -> None:
         """One message in the message bar (kept until closed for warnings), and the same in the log."""
-        duration = 0 if level in (Qgis.Warning, Qgis.Critical) else 8
-        self.iface.messageBar().pushMessage(TITLE, text, level, duration)
-        QgsMessageLog.logMessage(text, TITLE, level)
+        self._push(level, text)
+
+    def _push(self, level, text: str, buttons: Buttons | None = None) -> None:
+        """One line in the message bar, with buttons when given; the same text in the log."""
+        duration = 0 if level in (Qgis.Warning, Qgis.Critical) or buttons else 8
+        QgsMessageLog.logMessage(text, MESSAGE_TITLE, level)
+        if not buttons:
+            self.iface.messageBar().pushMessage(MESSAGE_TITLE, text, level, duration)
+            return
+        item = QgsMessageBar.createMessage(MESSAGE_TITLE, text)
+        for label, callback in buttons:
+            button = QPushButton(label, item)
+            button.clicked.connect(lambda _checked=False, callback=callback: callback())
+            item.layout().addWidget(button)
+        self.iface.messageBar().pushWidget(item, level, duration)

@@ -1,16 +1,38 @@
-"""Name and style every detection layer alike, from the toolbox, a model or the toolbar button."""
+"""Name and style every detection layer alike, from the toolbox, a model or the toolbar button.
+
+resources/styles/aircraft.qml holds what reads the attributes (aliases, 3-decimal scores, the display
+expression, map tips); the code here draws: score classes that start at the run's threshold, outlines
+with a dark halo (visible on concrete and on dark ground), and score labels once zoomed in.
+"""
 from __future__ import annotations
 
 from qgis.core import (
     Qgis,
+    QgsFillSymbol,
+    QgsGraduatedSymbolRenderer,
+    QgsMapLayer,
     QgsMessageLog,
+    QgsPalLayerSettings,
     QgsProcessingLayerPostProcessorInterface,
+    QgsRendererRange,
+    QgsSimpleFillSymbolLayer,
+    QgsTextBufferSettings,
+    QgsTextFormat,
     QgsVectorLayer,
+    QgsVectorLayerSimpleLabeling,
 )
+from qgis.PyQt.QtGui import QColor, QFont
 
+from .detection_features import SCORE_FIELD
 from .paths import style_path
 
 LOG_TAG = "R2-CNN"
+CLASS_BREAKS = (0.5, 0.7, 0.85)  # a class boundary means the same score whatever the run's threshold
+CLASS_COLOURS = ("#00e5ff", "#ffe000", "#ff8c00", "#e31a1c")  # lowest to highest class
+HALO_COLOUR = QColor(0, 0, 0, 200)
+LABEL_MAX_SCALE = 15000  # score labels appear from 1:15,000 inwards, where they no longer pile up
+DEFAULT_MIN_SCORE = 0.3  # the algorithm's default; used when a layer's threshold is unknown
+QML_CATEGORIES = QgsMapLayer.LayerConfiguration | QgsMapLayer.Fields | QgsMapLayer.Forms | QgsMapLayer.MapTips
 # Post-processors must outlive the algorithm object that created them (Processing calls them later).
 _PENDING_POST_PROCESSORS: set = set()
 
@@ -20,33 +42,107 @@ def result_layer_name(raster_name: str) -> str:
     return f"Aircraft \u2013 {raster_name}"
 
 
-def apply_aircraft_style(layer: QgsVectorLayer) -> bool:
-    """Outlined boxes coloured by score, score as the display field; False (and a log line) when it fails."""
-    message, ok = layer.loadNamedStyle(str(style_path()))
+def score_classes(min_score: float) -> list[tuple[float, float]]:
+    """(lower, upper) score classes from the run's threshold to 1: no class can stay empty by design."""
+    low = min(max(float(min_score), 0.0), 0.99)
+    edges = [low] + [edge for edge in CLASS_BREAKS if edge > low + 0.02] + [1.0]
+    if len(edges) == 2 and 1.0 - low >= 0.04:  # a high threshold still gets two shades
+        edges.insert(1, round((low + 1.0) / 2, 3))
+    return list(zip(edges[:-1], edges[1:], strict=True))
+
+
+def outline_symbol(colour: str) -> QgsFillSymbol:
+    """A box outline over a wider dark halo, no fill: the aircraft stays visible inside it."""
+    halo = {"style": "no", "outline_color": HALO_COLOUR.name(QColor.HexArgb), "outline_width": "1.2"}
+    line = {"style": "no", "outline_color": colour, "outline_width": "0.5"}
+    symbol = QgsFillSymbol.createSimple(halo)
+    symbol.appendSymbolLayer(QgsSimpleFillSymbolLayer.create(line))
+    return symbol
+
+
+def score_renderer(min_score: float) -> QgsGraduatedSymbolRenderer:
+    """Graduated on score; the highest class is always red, lower ones take the next colours down."""
+    classes = score_classes(min_score)
+    colours = CLASS_COLOURS[-len(classes):]  # at most len(CLASS_BREAKS) + 1 classes, one colour each
+    ranges = [
+        QgsRendererRange(lower, upper, outline_symbol(colour), f"{lower:.2f} \u2013 {upper:.2f}")
+        for (lower, upper), colour in zip(classes, colours, strict=True)
+    ]
+    return QgsGraduatedSymbolRenderer(SCORE_FIELD, ranges)
+
+
+def score_labeling(max_scale: float = LABEL_MAX_SCALE) -> QgsVectorLayerSimpleLabeling:
+    """The score beside each box, white on a dark buffer, only at scales larger than 1:max_scale."""
+    settings = QgsPalLayerSettings()
+    settings.fieldName = f'format_number("{SCORE_FIELD}", 2)'
+    settings.isExpression = True
+    settings.placement = QgsPalLayerSettings.OutsidePolygons
+    settings.scaleVisibility = True
+    settings.minimumScale = max_scale  # the most zoomed-out scale at which labels show
+    settings.maximumScale = 0
+    text = QgsTextFormat()
+    text.setFont(QFont("DejaVu Sans"))
+    text.setSize(8)
+    text.setColor(QColor("white"))
+    buffer = QgsTextBufferSettings()
+    buffer.setEnabled(True)
+    buffer.setSize(0.8)
+    buffer.setColor(QColor(20, 20, 20))
+    text.setBuffer(buffer)
+    settings.setFormat(text)
+    return QgsVectorLayerSimpleLabeling(settings)
+
+
+def apply_aircraft_style(layer: QgsVectorLayer, min_score: float = DEFAULT_MIN_SCORE) -> bool:
+    """The QML's attribute settings, then classes from min_score and labels; False (and a log line) on failure."""
+    message, ok = layer.loadNamedStyle(str(style_path()), QML_CATEGORIES)
     if not ok:
         QgsMessageLog.logMessage(f"could not apply {style_path()}: {message}", LOG_TAG, Qgis.Warning)
         return False
+    layer.setRenderer(score_renderer(min_score))
+    layer.setLabeling(score_labeling())
+    layer.setLabelsEnabled(True)
     layer.triggerRepaint()
     return True
+
+
+def expand_legend(project, layer) -> None:
+    """Show the score classes in the Layers panel right away.
+
+    A new node already says expanded, but the Layers panel only expanded it before its legend rows
+    existed; flipping the flag makes the panel apply it again.
+    """
+    node = project.layerTreeRoot().findLayer(layer.id())
+    if node is not None:
+        node.setExpanded(False)
+        node.setExpanded(True)
 
 
 class AircraftStylePostProcessor(QgsProcessingLayerPostProcessorInterface):
     """Applied by Processing when it loads the OUTPUT layer into the project (toolbox, batch, modeler)."""
 
-    def __init__(self, layer_name: str):
+    def __init__(self, layer_name: str, min_score: float = DEFAULT_MIN_SCORE):
         super().__init__()
         self.layer_name = layer_name
+        self.min_score = min_score
 
     @classmethod
-    def create(cls, layer_name: str) -> AircraftStylePostProcessor:
+    def create(cls, layer_name: str, min_score: float = DEFAULT_MIN_SCORE) -> AircraftStylePostProcessor:
         """Build one and keep a Python reference until Processing has used it."""
-        processor = cls(layer_name)
+        processor = cls(layer_name, min_score)
         _PENDING_POST_PROCESSORS.add(processor)
         return processor
 
     def postProcessLayer(self, layer, context, feedback):
-        """Rename and style; runs in the main thread after the algorithm finished."""
+        """Rename, style, expand, make active; runs in the main thread once the layer is in the project."""
         _PENDING_POST_PROCESSORS.discard(self)
-        if isinstance(layer, QgsVectorLayer):
-            layer.setName(self.layer_name)
-            apply_aircraft_style(layer)
+        if not isinstance(layer, QgsVectorLayer):
+            return
+        layer.setName(self.layer_name)
+        apply_aircraft_style(layer, self.min_score)
+        if context.project() is not None:
+            expand_legend(context.project(), layer)
+        from qgis.utils import iface  # None outside the QGIS application (tests, qgis_process)
+
+        if iface is not None:
+            iface.setActiveLayer(layer)

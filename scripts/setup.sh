@@ -11,7 +11,7 @@ STAMP="$VENV/.r2cnn-setup-stamp"
 PY_SYSTEM=/usr/bin/python3
 # Debian packages the engine and the headless QGIS tests need (numpy/GDAL/rasterio at Debian's versions).
 DEB_PACKAGES=(python3-venv python3-pip python3-numpy python3-gdal gdal-bin python3-rasterio python3-pil python3-scipy
-              python3-qgis qgis-providers)
+              python3-matplotlib python3-qgis qgis-providers)
 
 log() { printf 'setup: %s\n' "$*"; }
 
@@ -77,8 +77,8 @@ if [[ "$ORT_FLAVOUR" == cpu ]] \
     PIP+=(--extra-index-url https://download.pytorch.org/whl/cpu)
 fi
 
-log "installing the engine into $VENV (pip install -e .[test])"
-quietly "${PIP[@]}" -e '.[test]'
+log "installing the engine into $VENV (pip install -e .[test,openvino])"
+quietly "${PIP[@]}" -e '.[test,openvino]'
 
 if [[ "$ORT_FLAVOUR" == gpu ]]; then
     # onnxruntime and onnxruntime-gpu share the `onnxruntime` module: drop the CPU one, then

@@ -51,7 +51,7 @@ def run(args) -> int:
     try:
         detector = load_detector(
             config.model_path, config.backend, config.device, config.score_threshold,
-            precision=config.precision,
+            precision=config.precision, runtime=config.runtime,
         )
         try:
             os.makedirs(args.out, exist_ok=True)

@@ -1,18 +1,17 @@
-"""`r2cnn detect RASTER [RASTER ...] -o OUT.gpkg`: whole scenes -> one GeoPackage of aircraft polygons."""
+"""`r2cnn detect RASTER [RASTER ...] -o OUT.gpkg`: whole scenes -> one vector file of aircraft polygons."""
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
 import os
 import sys
 
-from engine.atomic_output import atomic_output
 from engine.cli.arg_types import positive_float, positive_int
+from engine.cli.detect_outputs import check_outputs, publish_outputs, unique_rasters
 from engine.config import DetectConfig
-from engine.contract import BACKENDS, DEVICES, PRECISIONS
+from engine.contract import BACKENDS, DEVICES, PRECISIONS, RUNTIMES
 from engine.errors import CliError, ModelError, OutputError, R2cnnError
+from engine.pipeline.raster_bands import STRETCH_MODES
 
 
 def register(subparsers) -> None:
@@ -20,10 +19,17 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "detect",
         help="detect aircraft in rasters -> GeoPackage",
-        description="Detect aircraft in whole rasters; writes one GeoPackage (layer 'aircraft').",
+        description="Detect aircraft in whole rasters; writes one vector file (layer 'aircraft'). Bad input, an "
+        "existing output without --overwrite, or a raster far too coarse for aircraft: one line, exit 2, nothing "
+        "written; SIGINT / SIGTERM: exit 130 / 143, nothing written.",
     )
-    parser.add_argument("rasters", nargs="+", metavar="RASTER", help="input raster(s), any GDAL format")
-    parser.add_argument("-o", "--output", required=True, metavar="OUT.gpkg", help="output GeoPackage")
+    parser.add_argument(
+        "rasters", nargs="+", metavar="RASTER", help="input raster(s), any GDAL format or path (/vsizip/... too)"
+    )
+    parser.add_argument(
+        "-o", "--output", required=True, metavar="OUT.gpkg",
+        help="output file; its extension picks the format: .gpkg (GeoPackage), .shp, .geojson, .fgb, .csv (WKT)",
+    )
     add_model_options(parser)
     parser.add_argument(
         "--tile-size", type=positive_int, help="patch size in model pixels (default: the model's)"
@@ -52,11 +58,19 @@ def register(subparsers) -> None:
     )
     parser.add_argument(
         "--stretch",
-        choices=("percentile", "divide4", "none"),
-        default="percentile",
-        help="non-8-bit data: scene-wide percentile stretch (default), value/4 for 10-bit data, or none",
+        choices=STRETCH_MODES,
+        default=DetectConfig().stretch,
+        help=f"non-8-bit data to 8 bits (default {DetectConfig().stretch}): local (percentiles over about "
+        "2.5 km around each place, so clouds and roofs far away do not darken an airport), percentile (one "
+        "scene-wide range), divide4 (value / 4, 10-bit data) or none; the summary says which ran",
     )
-    parser.add_argument("--overwrite", action="store_true", help="replace OUT.gpkg if it exists")
+    parser.add_argument(
+        "--force", action="store_true",
+        help="run a raster far coarser than aircraft need (under 3 px); the memory bound still holds",
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace OUT.gpkg and --stats-json if they exist (never an input)"
+    )
     parser.add_argument(
         "--stats-json", metavar="PATH", help="write stage times, patch counts and memory here"
     )
@@ -87,6 +101,13 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
         "fp32 (the reference graph); auto (default): int8 on CPU, fp32 on CUDA",
     )
     parser.add_argument("--backend", choices=BACKENDS, default="onnx", help="default: onnx")
+    parser.add_argument(
+        "--runtime",
+        choices=RUNTIMES,
+        default="auto",
+        help="library that runs an ONNX model: auto (default) is openvino for fp32 files on CPU when installed "
+        "(faster; README Performance), else onnxruntime, which also runs INT8 files and CUDA",
+    )
 
 
 def detect_config(args) -> DetectConfig:
@@ -95,6 +116,7 @@ def detect_config(args) -> DetectConfig:
         model_path=args.model,
         backend=args.backend,
         device=args.device,
+        runtime=getattr(args, "runtime", "auto"),
         precision=args.precision,
         score_threshold=args.score_threshold,
         gate_threshold=args.gate_threshold,
@@ -104,52 +126,49 @@ def detect_config(args) -> DetectConfig:
         batch_size=getattr(args, "batch_size", 4),
         bands=getattr(args, "bands", None),
         gsd_m=getattr(args, "gsd", None),
-        stretch=getattr(args, "stretch", "percentile"),
+        stretch=getattr(args, "stretch", DetectConfig().stretch),
         window_patches=getattr(args, "window_patches", 3),
         prescreen=not getattr(args, "no_prescreen", False),
+        force=getattr(args, "force", False),
     )
 
 
 def run(args) -> int:
-    """Check every input and the output first, load the model once, detect, then write atomically."""
+    """Check every input, the outputs and each scene's plan first, load the model once, detect, then
+    publish the outputs together (engine.cli.detect_outputs)."""
     from engine.pipeline.detect import detect_raster
-    from engine.pipeline.gpkg_writer import check_output_path, write_geopackage
     from engine.runtime import load_detector
 
     config = detect_config(args)
     say = _printer(args.quiet)
+    log = _warn_or_say(say)
     try:
-        check_output_path(args.output, args.overwrite)
-        if args.stats_json:
-            check_output_path(args.stats_json, overwrite=True)
+        rasters = unique_rasters(args.rasters, log)
+        protect = [*rasters, *_model_files(config)]  # never an output, even with --overwrite
+        check_outputs(args, protect, say)
         if config.tile_size is not None and config.tile_size < 32:
             raise CliError("--tile-size must be at least 32 px")
-        _check_rasters(args.rasters, config)
+        _check_rasters(rasters, config)
         detector = load_detector(
             config.model_path, config.backend, config.device, config.score_threshold,
-            precision=config.precision,
+            precision=config.precision, runtime=config.runtime,
         )
         _check_tile_size(detector, config)
+        _check_plans(rasters, config, detector)
         model_name = config.model_path or "bundled " + os.path.basename(getattr(detector, "model_path", ""))
-        say(f"model {model_name} on {detector.device}" + _providers(detector))
+        say(f"model {model_name} on {detector.device}, {_ran(detector)}" + _providers(detector))
         results = []
-        for path in args.rasters:
+        for path in rasters:
             with _ProgressBar(path, args.quiet) as report:
-                results.append(
-                    detect_raster(path, config, progress=report, log=_warn_or_say(say), detector=detector)
-                )
-        write_geopackage(results, args.output, overwrite=args.overwrite)
-        if args.stats_json:
-            _write_json(
-                args.stats_json, {"rasters": [r.stats.to_dict() for r in results], "output": args.output}
-            )
+                results.append(detect_raster(path, config, progress=report, log=log, detector=detector))
+        publish_outputs(results, args, protect, log)
     except R2cnnError as exc:
         raise CliError(str(exc)) from exc
     for result in results:
         seconds = result.stats.stage_seconds.get("total", 0.0)
         say(
             f"{result.source}: {len(result.scores)} aircraft "
-            f"({seconds:.1f} s, {result.stats.patches_total} patches)"
+            f"({seconds:.1f} s, {result.stats.patches_total} patches, {_ran(result.stats)})"
         )
     say(f"wrote {args.output}")
     return 0
@@ -167,6 +186,28 @@ def _check_rasters(paths: list[str], config: DetectConfig) -> None:
         raise OutputError("cannot mix georeferenced and non-georeferenced rasters in one GeoPackage")
 
 
+def _model_files(config: DetectConfig) -> list[str]:
+    """The model file, or the bundled ones when none is given."""
+    if config.model_path:
+        return [config.model_path]
+    from engine.contract import BUNDLED_FAST_MODEL_NAME
+    from engine.runtime import bundled_model_path
+
+    return [str(bundled_model_path()), str(bundled_model_path().with_name(BUNDLED_FAST_MODEL_NAME))]
+
+
+def _check_plans(paths: list[str], config: DetectConfig, detector) -> None:
+    """Each scene planned from its header with the model's gsd: too coarse, absurd or too big fails now."""
+    from engine.pipeline.raster_reader import RasterScene
+    from engine.pipeline.run_plan import RunPlan, region_raster_px
+    from engine.pipeline.scene_plan import check_scene
+
+    plan = RunPlan.of(config, detector)
+    for path in paths:
+        with RasterScene(path, detector.config.gsd_m, config.bands, config.gsd_m, config.stretch) as scene:
+            check_scene(scene, plan, region_raster_px(scene, config.extent_map), config.force)
+
+
 def _check_tile_size(detector, config: DetectConfig) -> None:
     """A model exported at a fixed patch size takes only that size."""
     fixed = getattr(detector, "patch_size", None)
@@ -174,6 +215,11 @@ def _check_tile_size(detector, config: DetectConfig) -> None:
         raise ModelError(
             f"this model takes {fixed} px patches; --tile-size {config.tile_size} is not possible"
         )
+
+
+def _ran(source) -> str:
+    """'openvino int8': the runtime and precision that ran (a detector or a run's RunStats)."""
+    return " ".join(filter(None, (getattr(source, "runtime", ""), getattr(source, "precision", ""))))
 
 
 def _providers(detector) -> str:
@@ -224,20 +270,6 @@ class _ProgressBar:
     def __exit__(self, *exc) -> None:
         if self._bar is not None:
             self._bar.close()
-
-
-def _write_json(path: str, payload: dict) -> None:
-    """Atomic like the GeoPackage."""
-    with atomic_output(path, suffix=".json") as tmp, open(tmp, "w") as handle:
-        json.dump(payload, handle, indent=2, default=_json_default)
-
-
-def _json_default(value):
-    if dataclasses.is_dataclass(value):
-        return dataclasses.asdict(value)
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
 def _fraction(text: str) -> float:

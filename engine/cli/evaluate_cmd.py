@@ -1,4 +1,5 @@
-"""`r2cnn evaluate`: a model on the Airbus validation split (or another split) -> the paper's tables."""
+"""`r2cnn evaluate`: a model on the Airbus validation split (or another split) -> the paper's tables; on the
+user's own labelled rasters (engine.cli.evaluate_labelled) -> the same tables, error layers and an HTML report."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ import json
 import os
 import sys
 
-from engine.contract import BACKENDS, DEVICES, GATE_OFF, PRECISIONS
+from engine.cli import evaluate_labelled
+from engine.config import DetectConfig
+from engine.contract import BACKENDS, DEVICES, GATE_OFF, PRECISIONS, RUNTIMES
 from engine.errors import CliError
+from engine.pipeline.raster_bands import STRETCH_MODES
 
 
 def register(subparsers) -> None:
@@ -17,13 +21,35 @@ def register(subparsers) -> None:
         help="VOC AP50, threshold table, gate and COCO size bins on labelled images",
         description="Runs a model over Airbus-form images resampled to the model's gsd and prints VOC AP50, "
         "max recall, TP/FP/recall/precision per score threshold, the gate's recall/precision and COCO AP "
-        "per AI-TOD size bin.",
+        "per AI-TOD size bin. With --data RASTER=VECTOR or --coco JSON it runs the model over your own "
+        "labelled rasters as r2cnn detect runs them (or, with --detections, scores an existing layer) and "
+        "--report-dir gets the TP / FP / FN GeoPackage, PR curve and score histogram PNGs and an HTML report.",
     )
     parser.add_argument(
         "--dataset", metavar="DIR", help="folder in the Airbus form (default: ../shared/datasets/...)"
     )
     parser.add_argument(
-        "--split", choices=("val", "train", "all"), default="val", help="images (default val)"
+        "--split",
+        choices=("val", "train", "all", "none"),
+        default="val",
+        help="images (default val; none: scenes only)",
+    )
+    parser.add_argument(
+        "--object-scale",
+        type=float,
+        default=1.0,
+        help="resample the images so aircraft appear this many times their true size at the model's gsd "
+        "(0.75: 25 %% smaller; default 1)",
+    )
+    parser.add_argument(
+        "--scenes",
+        nargs="+",
+        metavar="SCENE",
+        help="also run r2cnn detect on whole scenes with known boxes (GeoTIFFs with .boxes.csv, or folders, "
+        "e.g. from r2cnn validation-scenes) and print recall and precision at the model's thresholds",
+    )
+    parser.add_argument(
+        "--stretch", choices=STRETCH_MODES, default=DetectConfig().stretch, help="for --scenes, as in r2cnn detect"
     )
     parser.add_argument("--model", metavar="MODEL", help="model file (default: the bundled model)")
     parser.add_argument("--backend", choices=BACKENDS, default="onnx", help="default: onnx")
@@ -34,12 +60,16 @@ def register(subparsers) -> None:
         default="auto",
         help="bundled model only, as in r2cnn detect: auto (default; what detect runs), int8 or fp32",
     )
+    parser.add_argument(
+        "--runtime", choices=RUNTIMES, default="auto", help="as in r2cnn detect (default auto: what detect runs)"
+    )
     parser.add_argument("--gate-threshold", type=float, help="patch gate threshold (default: the model's)")
     parser.add_argument("--no-gate", action="store_true", help="run the detector on every patch")
     parser.add_argument("--batch-size", type=int, default=4, help="patches per network call (default 4)")
     parser.add_argument("--limit", type=int, help="only the first N images of the split")
     parser.add_argument("--json", metavar="PATH", help="also write the report as JSON")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    evaluate_labelled.add_arguments(parser)
     parser.set_defaults(func=run)
 
 
@@ -60,6 +90,14 @@ def run(args) -> int:
         raise CliError("--batch-size must be at least 1")
     if args.gate_threshold is not None and not 0.0 <= args.gate_threshold <= 1.0:
         raise CliError("--gate-threshold must be in [0, 1]")
+    if not 0.25 <= args.object_scale <= 4.0:
+        raise CliError("--object-scale must be between 0.25 and 4")
+    if evaluate_labelled.wanted(args):
+        return evaluate_labelled.run_labelled(args, _progress)
+    if args.split == "none":
+        if not args.scenes:
+            raise CliError("--split none needs --scenes")
+        return _scenes_only(args)
     root = args.dataset or str(DEFAULT_AIRBUS_ROOT)
     if not os.path.isdir(root):
         raise CliError(f"dataset folder not found: {root}")
@@ -75,7 +113,8 @@ def run(args) -> int:
         from engine.runtime import load_detector
 
         detector = load_detector(
-            args.model, backend=args.backend, device=args.device, min_score=MIN_SCORE, precision=args.precision
+            args.model, backend=args.backend, device=args.device, min_score=MIN_SCORE, precision=args.precision,
+            runtime=args.runtime,
         )
         gate = (
             GATE_OFF
@@ -87,7 +126,7 @@ def run(args) -> int:
             )
         )
         images = (
-            load_image(root, image_id, gsd_m=detector.config.gsd_m, annotations=annotations)
+            load_image(root, image_id, gsd_m=detector.config.gsd_m / args.object_scale, annotations=annotations)
             for image_id in ids
         )
         report = evaluate_detector(
@@ -96,19 +135,73 @@ def run(args) -> int:
     except R2cnnError as exc:
         raise CliError(str(exc)) from exc
     model_file = os.path.basename(getattr(detector, "model_path", "") or (args.model or ""))
-    print(f"{args.split} split of {root} ({len(ids)} images), model {model_file or 'bundled'}")
+    scale = f", aircraft x{args.object_scale:g} their size" if args.object_scale != 1.0 else ""
+    print(f"{args.split} split of {root} ({len(ids)} images{scale}), model {model_file or 'bundled'}")
     print(report.to_text())
+    scenes = _scene_report(args) if args.scenes else None
     if args.json:
         payload = {
             "dataset": root,
             "split": args.split,
             "model": args.model,
             "image_ids": ids,
+            "object_scale": args.object_scale,
             **report.to_dict(),
         }
+        if scenes is not None:
+            payload["scenes"] = scenes
         _write_json(args.json, payload)
         print(f"json: {args.json}")
     return 0
+
+
+def _scenes_only(args) -> int:
+    """--split none: just the whole-scene table."""
+    scenes = _scene_report(args)
+    if args.json:
+        _write_json(args.json, {"model": args.model, "scenes": scenes})
+        print(f"json: {args.json}")
+    return 0
+
+
+def _scene_report(args) -> list[dict]:
+    """detect_raster on each scene with the deployed settings; prints the table, returns it as JSON rows."""
+    import dataclasses
+
+    from engine.errors import R2cnnError
+    from engine.evaluation.scene_set import evaluate_scenes, pooled, scene_paths, scene_table
+
+    try:
+        paths = scene_paths(args.scenes)
+    except FileNotFoundError as exc:
+        raise CliError(str(exc)) from exc
+    config = DetectConfig(
+        model_path=args.model,
+        backend=args.backend,
+        device=args.device,
+        precision=args.precision,
+        gate_threshold=args.gate_threshold,
+        use_gate=not args.no_gate,
+        batch_size=args.batch_size,
+        stretch=args.stretch,
+        runtime=args.runtime,
+    )
+    try:
+        from engine.runtime import load_detector
+
+        # the model's own thresholds, as r2cnn detect: not the evaluation's low score floor
+        deployed = load_detector(
+            args.model, backend=args.backend, device=args.device, precision=args.precision, runtime=args.runtime
+        )
+        scores = evaluate_scenes(paths, deployed, config)
+    except R2cnnError as exc:
+        raise CliError(str(exc)) from exc
+    print("\nwhole scenes (r2cnn detect with the model's thresholds; a match is IoU >= 0.5, one to one):")
+    print(scene_table(scores))
+    total = pooled(scores)
+    rows = [{"scene": s.path, **dataclasses.asdict(s.match), "recall": s.match.recall,
+             "precision": s.match.precision, "seconds": s.seconds} for s in scores]  # fmt: skip
+    return rows + [{"scene": "all", "recall": total.recall, "precision": total.precision}]
 
 
 def _progress(total: int, quiet: bool):

@@ -142,3 +142,22 @@ def split_ids(split: str, root: str | os.PathLike = DEFAULT_AIRBUS_ROOT) -> list
         held_out = set(validation_ids())
         return [image_id for image_id in present if image_id in held_out]
     raise ValueError(f"unknown split {split!r} (val, train or all)")
+
+
+def airbus_rasters(root: str | os.PathLike = DEFAULT_AIRBUS_ROOT, split: str = "all"):
+    """The split as LabelledRasters (the reader interface): JPEGs at 0.5 m, boxes in their pixels, running ids."""
+    from engine.datasets.labelled import LabelledRaster, LabelledSet
+
+    if not Path(root).is_dir():
+        raise DatasetError(f"dataset folder not found: {root}")
+    annotations = read_annotations(root)
+    items, first_id = [], 0
+    for image_id in split_ids(split, root):
+        boxes, _ = annotations.get(image_id, (np.zeros((0, 4), np.float32), np.zeros(0, bool)))
+        ids = np.arange(first_id, first_id + len(boxes))
+        first_id += len(boxes)
+        path = str(Path(root) / "images" / f"{image_id}.jpg")
+        items.append(LabelledRaster(path, boxes, ids, name=image_id, gsd_m=SOURCE_GSD_M, reference="annotations.csv"))
+    if not items:
+        raise DatasetError(f"no images in the {split} split under {root}")
+    return LabelledSet(tuple(items), f"Airbus {split} split of {root} ({len(items)} images)")

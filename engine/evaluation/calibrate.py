@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.config import DetectConfig
 from engine.contract import GATE_OFF, GATE_ONLY
 from engine.datasets.airbus import LabelledImage
 from engine.evaluation.evaluate import (
@@ -17,7 +18,7 @@ from engine.evaluation.evaluate import (
 from engine.evaluation.metrics import DEFAULT_SCORE_THRESHOLDS, GateMetrics, gate_metrics
 from engine.evaluation.report import EvaluationReport
 from engine.ops.box_arrays import as_boxes, wholly_inside
-from engine.pipeline.stretch import percentile_stretch
+from engine.pipeline.stretch import scene_to_u8
 
 TARGET_PRECISION = 0.95
 TARGET_GATE_RECALL = 0.99
@@ -91,17 +92,18 @@ def tiled_gate_scores(detector, images: list[LabelledImage], batch_size: int = 8
     return GateScores(np.concatenate(scores), np.concatenate(positive), np.concatenate(best))
 
 
-def generated_gate_images(count: int = 8, size_px: int = 3072, seed: int = 1234) -> list[LabelledImage]:
+def generated_gate_images(
+    count: int = 8, size_px: int = 3072, seed: int = 1234, stretch: str = DetectConfig().stretch
+) -> list[LabelledImage]:
     """Generated scenes (seeds never used in training; 0, 1 or 2 airports, stray aircraft on fields) tiled
-    like real rasters: gate negatives and isolated aircraft too."""
+    like real rasters and mapped to 8 bits as r2cnn detect maps them: gate negatives and isolated aircraft."""
     from engine.synthetic.scene_generator import render_scene
 
     images = []
     for index in range(count):
         airports = (1, 0, 2)[index % 3]
         scene = render_scene(np.random.default_rng(seed + index), size_px, size_px, n_airports=airports)
-        stretch = percentile_stretch(scene.image_u16[None].astype(np.float32), scene.valid_mask)
-        grey = stretch.apply(scene.image_u16[None])[0]
+        grey = scene_to_u8(scene.image_u16[None], scene.valid_mask, stretch)[0]
         images.append(LabelledImage(f"generated-{seed + index}", np.repeat(grey[..., None], 3, axis=2),
                                     scene.boxes_px.astype(np.float32), np.zeros(len(scene.boxes_px), bool),
                                     valid=scene.valid_mask))

@@ -12,6 +12,7 @@ import numpy as np
 
 from engine.config import DetectConfig
 from engine.datasets.airbus import LabelledImage
+from engine.evaluation.box_errors import split_result
 from engine.evaluation.coco_eval import coco_metrics
 from engine.evaluation.metrics import DEFAULT_SCORE_THRESHOLDS, ImageResult, detection_metrics, gate_metrics
 from engine.evaluation.report import EvaluationReport
@@ -67,18 +68,39 @@ def evaluate_detector(
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     plan = evaluation_plan(detector, gate_threshold, batch_size, config)
+    pairs = (
+        (ImageResult(found.boxes_raster_px, found.scores, as_boxes(item.boxes_px)), found)
+        for item, found in detect_images(detector, images, plan)
+    )
+    return findings_report(pairs, plan, detector, score_thresholds, gate_report_threshold, with_coco, progress)
+
+
+def findings_report(
+    pairs: Iterable[tuple[ImageResult, SceneFindings]],
+    plan: RunPlan,
+    detector,
+    score_thresholds: Sequence[float] = DEFAULT_SCORE_THRESHOLDS,
+    gate_report_threshold: float | None = None,
+    with_coco: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> EvaluationReport:
+    """The report over (boxes and truth in model px, what detect_scene found) pairs: in-memory images and
+    whole rasters alike. Gate figures at gate_report_threshold (default: the plan's, or the model's when off)."""
     report_threshold = (
         gate_report_threshold
         if gate_report_threshold is not None
-        else (gate_threshold if gate_threshold >= 0 else float(detector.config.gate_threshold))
+        else (plan.gate_threshold if plan.gate_threshold >= 0 else float(detector.config.gate_threshold))
     )
     started = time.perf_counter()
-    results: list[ImageResult] = []
+    results: list[ImageResult] = []  # each image split into groups no box crosses (the same metrics, bounded)
     scores, positive, covered = [], [], []
-    for image_index, (item, found) in enumerate(detect_images(detector, images, plan)):
-        truth = as_boxes(item.boxes_px)
-        results.append(ImageResult(found.boxes_raster_px, found.scores, truth))
-        image_scores, image_positive, image_covered = _gate_record(found, truth, plan.tile_px, report_threshold)
+    n_images = 0
+    for image_index, (result, found) in enumerate(pairs):
+        results += split_result(result)
+        n_images += 1
+        image_scores, image_positive, image_covered = _gate_record(
+            found, as_boxes(result.gt_boxes_px), plan.tile_px, report_threshold
+        )
         scores.append(image_scores)
         positive.append(image_positive)
         covered.append(image_covered)
@@ -87,7 +109,7 @@ def evaluate_detector(
     gate_scores = np.concatenate(scores) if scores else np.zeros(0)
     patch_positive = np.concatenate(positive) if positive else np.zeros(0, bool)
     return EvaluationReport(
-        n_images=len(results),
+        n_images=n_images,
         n_patches=int(gate_scores.size),
         n_patches_passed=int(np.sum(gate_scores >= plan.gate_threshold)),
         patch_size=plan.tile_px,

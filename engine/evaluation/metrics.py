@@ -74,13 +74,20 @@ def average_precision(recall: np.ndarray, precision: np.ndarray) -> float:
     return float(np.sum((mrec[steps + 1] - mrec[steps]) * mpre[steps + 1]))
 
 
-def detection_metrics(
-    results: Sequence[ImageResult],
-    score_thresholds: Sequence[float] = DEFAULT_SCORE_THRESHOLDS,
-    iou_threshold: float = 0.5,
-    min_score: float = MIN_SCORE,
-) -> DetectionMetrics:
-    """AP50, max recall and the threshold table over all images (matching is per image)."""
+@dataclass(frozen=True, eq=False)
+class PrCurve:
+    """Every detection scoring >= min_score over all images, by descending score, with the running
+    recall and precision (the PR curve AP integrates, and the score histogram's TP / FP split)."""
+
+    scores: np.ndarray  # (N,) descending
+    is_tp: np.ndarray  # (N,) bool
+    recall: np.ndarray  # (N,) nan without ground truth
+    precision: np.ndarray  # (N,)
+    n_gt: int
+
+
+def pr_curve(results: Sequence[ImageResult], iou_threshold: float = 0.5, min_score: float = MIN_SCORE) -> PrCurve:
+    """Match per image (VOC greedy, one to one), then pool and sort by score."""
     all_scores, all_tp = [], []
     n_gt = 0
     for result in results:
@@ -95,13 +102,25 @@ def detection_metrics(
     order = np.argsort(-scores, kind="stable")
     tp_cum = np.cumsum(is_tp[order])
     fp_cum = np.cumsum(~is_tp[order])
+    recall = tp_cum / n_gt if n_gt else np.full(len(order), math.nan)
+    precision = tp_cum / np.maximum(tp_cum + fp_cum, 1)
+    return PrCurve(scores[order], is_tp[order], recall, precision, n_gt)
+
+
+def detection_metrics(
+    results: Sequence[ImageResult],
+    score_thresholds: Sequence[float] = DEFAULT_SCORE_THRESHOLDS,
+    iou_threshold: float = 0.5,
+    min_score: float = MIN_SCORE,
+) -> DetectionMetrics:
+    """AP50, max recall and the threshold table over all images (matching is per image)."""
+    curve = pr_curve(results, iou_threshold, min_score)
+    n_gt, scores, is_tp = curve.n_gt, curve.scores, curve.is_tp
     if n_gt == 0:
         ap50 = max_recall = math.nan
     else:
-        recall = tp_cum / n_gt
-        precision = tp_cum / np.maximum(tp_cum + fp_cum, 1)
-        ap50 = average_precision(recall, precision)
-        max_recall = float(recall[-1]) if len(recall) else 0.0
+        ap50 = average_precision(curve.recall, curve.precision)
+        max_recall = float(curve.recall[-1]) if len(curve.recall) else 0.0
     rows = []
     for threshold in score_thresholds:
         above = scores >= threshold

@@ -27,6 +27,7 @@ class EvaluationReport:
     # Per patch, for threshold calibration; left out of to_dict() to keep the JSON small.
     patch_gate_scores: tuple[float, ...] = ()
     patch_positive: tuple[bool, ...] = ()
+    from_layer: bool = False  # detections read from an existing layer: no patches, no gate
 
     def to_dict(self) -> dict:
         """JSON-ready: nested plain values, nan as None."""
@@ -38,9 +39,14 @@ class EvaluationReport:
         """A readable summary with the paper's threshold table and the AI-TOD size bins."""
         det, gate = self.detection, self.gate
         gate_used = "off (every patch)" if self.gate_threshold_used < 0 else f"{self.gate_threshold_used:.2f}"
-        lines = [
+        header = (
             f"{self.n_images} images, {self.n_patches} patches of {self.patch_size} px, {det.n_gt} aircraft; "
-            f"gate {gate_used}; {self.device}; {self.seconds:.1f} s",
+            f"gate {gate_used}; {self.device}; {self.seconds:.1f} s"
+            if not self.from_layer
+            else f"{self.n_images} images, {det.n_gt} aircraft; detections read from a layer (no model run)"
+        )
+        lines = [
+            header,
             f"VOC AP50 (IoU {det.iou_threshold:g}, scores >= {det.min_score:g}): {_num(det.ap50)}   "
             f"max recall: {_num(det.max_recall)}   detections: {det.n_detections}",
             "",
@@ -51,7 +57,7 @@ class EvaluationReport:
                 f"{row.score_threshold:>6.2f} {row.tp:>6d} {row.fp:>6d} {row.fn:>6d} "
                 f"{_num(row.recall):>8} {_num(row.precision):>10}"
             )
-        lines += [
+        lines += [] if self.from_layer else [
             "",
             f"gate at {gate.threshold:.2f}: recall {_num(gate.recall)}, precision {_num(gate.precision)} "
             f"(TP {gate.tp}, FP {gate.fp}, FN {gate.fn}, TN {gate.tn} of {gate.n_patches} patches, "

@@ -13,7 +13,9 @@ from engine.config import ModelConfig
 from engine.contract import CONFIG_KEY, IMAGES_INPUT, INPUT_NAMES, OUTPUT_NAMES, PRODUCER_NAME
 from engine.network.r2cnn import R2CNN
 
-__all__ = ["CONFIG_KEY", "INPUT_NAMES", "OUTPUT_NAMES", "export_onnx", "metadata_entries", "trace_to_onnx"]
+__all__ = [
+    "CONFIG_KEY", "INPUT_NAMES", "OUTPUT_NAMES", "export_onnx", "metadata_entries", "restamp_onnx", "trace_to_onnx",
+]
 
 ONNX_OPSET = 17
 _GATE_SCORES, _PASSED_INDEX, _BOXES, _BOX_SCORES = OUTPUT_NAMES
@@ -65,3 +67,14 @@ def export_onnx(model: R2CNN, path: str, config: ModelConfig, metadata: dict | N
     size = config.patch_size
     example = (torch.zeros(2, config.in_channels, size, size), torch.tensor(0.5))
     trace_to_onnx(model, example, path, INPUT_NAMES, DYNAMIC_AXES, metadata_entries(config, metadata))
+
+
+def restamp_onnx(source: str, path: str, config: ModelConfig, metadata: dict | None = None) -> None:
+    """The graph of an exported file under new metadata (calibrated thresholds, validation figures): the very
+    graph that was measured, without tracing it again; written atomically."""
+    proto = onnx.load(source)
+    del proto.metadata_props[:]
+    for key, value in metadata_entries(config, metadata).items():
+        proto.metadata_props.add(key=key, value=value)
+    with atomic_output(path, suffix=".onnx") as tmp:
+        onnx.save(proto, tmp)

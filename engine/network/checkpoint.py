@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 from collections import OrderedDict
 from typing import Any
 
@@ -34,11 +35,45 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
 
 
 def load_checkpoint_model(path: str | os.PathLike) -> R2CNN:
-    """Rebuild the eval-mode network from a checkpoint (weights_only: checkpoints are untrusted input too)."""
-    state = load_checkpoint(path)
-    model = build_detector(ModelConfig.from_json(state["model_config"]))
-    model.load_state_dict(state["model"])
+    """Rebuild the eval-mode network from a checkpoint (weights_only: checkpoints are untrusted input too).
+
+    A file that is not one raises ValueError saying what is wrong in words (torch's own errors read
+    "130" or "list index out of range"); a pickle that needs more than weights stays UnpicklingError.
+    """
+    _check_torch_file(path)
+    try:
+        state = load_checkpoint(path)
+    except pickle.UnpicklingError:
+        raise
+    except Exception as exc:
+        raise ValueError(f"not a readable torch checkpoint (corrupt or truncated: {_first_line(exc)})") from exc
+    if not (isinstance(state, dict) and isinstance(state.get("model"), dict)
+            and isinstance(state.get("model_config"), str)):
+        raise ValueError("a torch file, but not an r2cnn checkpoint (no 'model' weights and 'model_config')")
+    try:
+        model = build_detector(ModelConfig.from_json(state["model_config"]))
+    except Exception as exc:
+        raise ValueError(f"its model configuration is not usable ({_first_line(exc)})") from exc
+    try:
+        model.load_state_dict(state["model"])
+    except Exception as exc:
+        raise ValueError(f"its weights do not fit the network it describes ({_first_line(exc)})") from exc
     return model.eval()
+
+
+def _check_torch_file(path: str | os.PathLike) -> None:
+    """A torch file is a zip archive (torch.save) or a pickle (the legacy format); anything else is refused."""
+    with open(path, "rb") as handle:
+        head = handle.read(2)
+    if not head:
+        raise ValueError("the file is empty")
+    if head != b"PK" and head[:1] != b"\x80":
+        raise ValueError("not a torch checkpoint (neither a torch zip archive nor a pickle)")
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0][:160] if lines else type(exc).__name__
 
 
 def _check_plain(where: str, value: Any) -> None:

@@ -18,6 +18,7 @@ from engine.pipeline.raster_reader import RasterScene, bounded_gdal_cache
 from engine.pipeline.run_plan import RunPlan, region_model_px, region_raster_px
 from engine.pipeline.run_stats import RunMonitor, RunStats, peak_rss_mb
 from engine.pipeline.scene import Scene, patch_fill_value
+from engine.pipeline.scene_plan import check_scene
 from engine.pipeline.tiling import tile_grid
 from engine.runtime import load_detector
 from engine.runtime.types import Detector
@@ -69,7 +70,9 @@ def detect_raster(
     with monitor.timed("open"):
         scene = RasterScene(path, model.gsd_m, config.bands, config.gsd_m, config.stretch, patch_fill_value(model))
     with scene, bounded_gdal_cache():
-        found = detect_scene(scene, detector, plan, monitor, region_raster_px(scene, config.extent_map))
+        region = region_raster_px(scene, config.extent_map)
+        check_scene(scene, plan, region, config.force)  # refuses in one line before any pixel is read
+        found = detect_scene(scene, detector, plan, monitor, region)
     with monitor.timed("georef"):
         rings_map = box_rings_map(found.boxes_raster_px, scene.transform)
     monitor.report(100.0)
@@ -115,16 +118,16 @@ def detect_scene(
 def _load_detector(config: DetectConfig) -> Detector:
     """The model named by the config (None: the bundled one), on the requested device and backend.
 
-    config.extra may tune ONNX Runtime: threads, inter_op_threads, parallel, spinning, memory_arena
-    (onnx_runtime.SessionTuning).
+    config.extra may tune the runtime: threads, inter_op_threads, parallel, spinning, memory_arena,
+    openvino_precision (model_session.SessionTuning).
     """
     from engine.runtime.onnx_runtime import SessionTuning
 
-    fields = ("threads", "inter_op_threads", "parallel", "spinning", "memory_arena")
+    fields = ("threads", "inter_op_threads", "parallel", "spinning", "memory_arena", "openvino_precision")
     tuning = SessionTuning(**{k: config.extra[k] for k in fields if config.extra.get(k) is not None})
     return load_detector(
         config.model_path, config.backend, config.device, config.score_threshold, tuning.threads, tuning,
-        config.precision,
+        config.precision, config.runtime,
     )
 
 
@@ -157,4 +160,7 @@ def _run_stats(
         window_patches=plan.window_patches,
         windows=counts.windows,
         model_file=os.path.basename(getattr(detector, "model_path", "") or ""),
+        stretch="none" if scene.dtype == "uint8" else scene.stretch_mode,
+        runtime=getattr(detector, "runtime", ""),
+        precision=getattr(detector, "precision", ""),
     )

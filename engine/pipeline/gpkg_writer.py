@@ -1,36 +1,76 @@
-"""One GeoPackage of aircraft polygons (OGR), written to a temporary file and renamed: never half-written."""
+"""Aircraft polygons through OGR, in the format the output's extension names (GeoPackage, Shapefile,
+GeoJSON, FlatGeobuf, CSV with WKT), staged beside the target and published whole (engine.atomic_output)."""
 
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 
-from osgeo import ogr, osr
+from osgeo import gdal, ogr, osr
 
+from engine.atomic_output import StagedOutput
+from engine.atomic_output import check_output_path as check_file_path
 from engine.errors import OutputError
 
 LAYER_NAME = "aircraft"
 FIELDS = (
     ("score", ogr.OFTReal),
-    ("patch_score", ogr.OFTReal),
+    ("patch_score", ogr.OFTReal),  # a Shapefile (DBF) keeps 10 characters: patch_scor
     ("label", ogr.OFTString),
     ("source", ogr.OFTString),
 )
+UNDEFINED_CARTESIAN_SRS_ID = -1  # GeoPackage: "undefined Cartesian"; GDAL's default 0 reads "Undefined geographic"
 
 
-def check_output_path(out_path: str, overwrite: bool) -> None:
-    """Fail before any work: existing output without overwrite, missing or unwritable folder."""
-    folder = os.path.dirname(os.path.abspath(out_path))
-    if os.path.isdir(out_path):
-        raise OutputError(f"{out_path} is a folder, not a file name")
-    if os.path.exists(out_path) and not overwrite:
-        raise OutputError(f"{out_path} exists (use --overwrite to replace it)")
-    if not os.path.isdir(folder):
-        raise OutputError(f"output folder does not exist: {folder}")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputError(f"cannot write to {folder} (permission denied)")
+@dataclass(frozen=True)
+class VectorFormat:
+    """An OGR driver and what it needs: layer options, the files it writes beside the main one."""
+
+    name: str
+    driver: str
+    layer_options: tuple[str, ...] = ()
+    sidecars: tuple[str, ...] = ()
+    keeps_crs: bool = True
+
+
+FORMATS = {
+    ".gpkg": VectorFormat("GeoPackage", "GPKG", ("SPATIAL_INDEX=YES",)),
+    ".shp": VectorFormat("Shapefile", "ESRI Shapefile", (), (".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")),
+    ".geojson": VectorFormat("GeoJSON", "GeoJSON"),
+    ".json": VectorFormat("GeoJSON", "GeoJSON"),
+    ".fgb": VectorFormat("FlatGeobuf", "FlatGeobuf"),
+    ".csv": VectorFormat("CSV, WKT geometry", "CSV", ("GEOMETRY=AS_WKT", "CREATE_CSVT=YES"), (".csvt",), False),
+}
+
+
+def vector_format(out_path: str) -> VectorFormat:
+    """The format the extension names; anything else is refused with the list (never a GeoPackage in disguise)."""
+    ext = os.path.splitext(out_path)[1].lower()
+    if ext not in FORMATS:
+        known = ", ".join(f"{e} ({f.name})" for e, f in FORMATS.items())
+        raise OutputError(f"{out_path}: unknown output format {ext or '(no extension)'!r}; supported: {known}")
+    return FORMATS[ext]
+
+
+def check_output_path(out_path: str, overwrite: bool, protect: Sequence[str] = ()) -> VectorFormat:
+    """Fail before any work: unknown format, an input as output, existing files without overwrite, no folder."""
+    fmt = vector_format(out_path)
+    check_file_path(out_path, overwrite, protect)
+    stem = os.path.splitext(out_path)[0]
+    for ext in fmt.sidecars:
+        check_file_path(stem + ext, overwrite, protect)
+    return fmt
+
+
+def crs_note(out_path: str, results: Sequence) -> str | None:
+    """What the user should know when the format cannot keep the rasters' CRS."""
+    if vector_format(out_path).keeps_crs or not any(r.crs_wkt for r in results):
+        return None
+    srs = output_srs(results)
+    name = srs.GetName() if srs is not None else "the rasters' CRS"
+    return f"{os.path.basename(out_path)}: CSV keeps no CRS; the polygons are in {name}"
 
 
 def output_srs(results: Sequence) -> osr.SpatialReference | None:
@@ -43,37 +83,40 @@ def output_srs(results: Sequence) -> osr.SpatialReference | None:
     return _srs(wkts[0])
 
 
-def write_geopackage(results: Sequence, out_path: str, overwrite: bool = False) -> str:
-    """Write all SceneDetections to layer `aircraft` (polygons in the first raster's CRS); return out_path."""
-    check_output_path(out_path, overwrite)
+def stage_detections(
+    results: Sequence, out_path: str, overwrite: bool = False, protect: Sequence[str] = ()
+) -> StagedOutput:
+    """Write every SceneDetections to a temporary beside out_path (publish() makes it out_path)."""
+    fmt = check_output_path(out_path, overwrite, protect)
     srs = output_srs(results)
-    folder = os.path.dirname(os.path.abspath(out_path))
-    fd, tmp_path = tempfile.mkstemp(prefix=f".{os.path.basename(out_path)}.", suffix=".tmp.gpkg", dir=folder)
-    os.close(fd)
-    os.unlink(tmp_path)  # OGR must create the file itself
+    staged = StagedOutput(out_path, os.path.splitext(out_path)[1], overwrite, protect, fmt.sidecars)
     try:
-        _write(results, tmp_path, srs)
-        os.replace(tmp_path, out_path)
-    except OSError as exc:
-        raise OutputError(f"cannot write {out_path}: {exc}") from exc
-    except RuntimeError as exc:  # OGR with exceptions enabled
-        raise OutputError(f"cannot write {out_path}: {str(exc).strip()}") from exc
-    finally:
-        for leftover in (tmp_path, tmp_path + "-wal", tmp_path + "-shm", tmp_path + "-journal"):
-            if os.path.exists(leftover):
-                os.unlink(leftover)
+        _write(results, staged.tmp, srs, fmt, out_path)
+    except BaseException:
+        staged.discard()
+        raise
+    return staged
+
+
+def write_detections(results: Sequence, out_path: str, overwrite: bool = False, protect: Sequence[str] = ()) -> str:
+    """Stage and publish in one go; return out_path."""
+    with stage_detections(results, out_path, overwrite, protect) as staged:
+        staged.publish()
     return out_path
 
 
-def _write(results: Sequence, path: str, srs: osr.SpatialReference | None) -> None:
-    """The OGR part: one layer, one transaction, polygons reprojected when rasters differ in CRS."""
-    with _ogr_exceptions():
-        dataset = ogr.GetDriverByName("GPKG").CreateDataSource(path)
+write_geopackage = write_detections  # the name from when GeoPackage was the only format
+
+
+def _write(results: Sequence, path: str, srs: osr.SpatialReference | None, fmt: VectorFormat, shown: str) -> None:
+    """The OGR part: one layer, one transaction where the driver has them, polygons reprojected to srs."""
+    with _ogr_errors(shown):
+        dataset = ogr.GetDriverByName(fmt.driver).CreateDataSource(path)
         layer = None
         try:
-            layer = dataset.CreateLayer(
-                LAYER_NAME, srs=srs, geom_type=ogr.wkbPolygon, options=["SPATIAL_INDEX=YES"]
-            )
+            layer = dataset.CreateLayer(LAYER_NAME, srs=srs, geom_type=ogr.wkbPolygon, options=list(fmt.layer_options))
+            if srs is None and fmt.driver == "GPKG":
+                _mark_undefined_cartesian(dataset)
             for name, kind in FIELDS:
                 layer.CreateField(ogr.FieldDefn(name, kind))
             definition = layer.GetLayerDefn()
@@ -85,14 +128,20 @@ def _write(results: Sequence, path: str, srs: osr.SpatialReference | None) -> No
                 ):
                     feature = ogr.Feature(definition)
                     feature.SetGeometry(_polygon(ring_map, to_layer))
-                    feature.SetField("score", float(score))
-                    feature.SetField("patch_score", float(patch_score))
-                    feature.SetField("label", str(label))
-                    feature.SetField("source", result.source)
+                    for index, value in enumerate((float(score), float(patch_score), str(label), result.source)):
+                        feature.SetField(index, value)
                     layer.CreateFeature(feature)
             layer.CommitTransaction()
         finally:
-            layer = dataset = None  # closes and flushes the file before the rename
+            layer = dataset = None  # closes and flushes the file before it is published
+
+
+def _mark_undefined_cartesian(dataset) -> None:
+    """Pixel space is not geographic: point the layer at the GeoPackage's undefined Cartesian SRS."""
+    for table in ("gpkg_geometry_columns", "gpkg_contents"):
+        dataset.ExecuteSQL(
+            f"UPDATE {table} SET srs_id = {UNDEFINED_CARTESIAN_SRS_ID} WHERE table_name = '{LAYER_NAME}'"
+        )
 
 
 def _polygon(ring_map, to_layer: osr.CoordinateTransformation | None) -> ogr.Geometry:
@@ -109,7 +158,7 @@ def _polygon(ring_map, to_layer: osr.CoordinateTransformation | None) -> ogr.Geo
 
 def _srs(wkt: str) -> osr.SpatialReference:
     """Traditional GIS axis order (x = easting / longitude), as rasterio's transforms use."""
-    with _ogr_exceptions():
+    with _ogr_errors("the CRS"):
         srs = osr.SpatialReference()
         srs.ImportFromWkt(wkt)
         srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
@@ -127,15 +176,31 @@ def _transform_to(wkt: str | None, srs: osr.SpatialReference | None) -> osr.Coor
 
 
 @contextmanager
-def _ogr_exceptions():
-    """OGR/OSR errors as exceptions here only: QGIS and other plugins share the module-wide switch."""
+def _ogr_errors(what: str):
+    """OGR/OSR errors as exceptions here only (QGIS shares the module-wide switch), each an OutputError
+    with GDAL's own words; its warnings (a Shapefile's shortened field name) are not printed."""
     previous = ogr.GetUseExceptions(), osr.GetUseExceptions()
+    messages: list[str] = []
     ogr.UseExceptions()
     osr.UseExceptions()
+    gdal.PushErrorHandler(lambda level, _no, message: messages.append(message) if level >= gdal.CE_Failure else None)
     try:
         yield
+    except (RuntimeError, OSError) as exc:
+        detail = str(exc).strip() or (messages[-1].strip() if messages else "") or _no_reason(what)
+        raise OutputError(f"cannot write {what}: {detail}") from exc
     finally:
+        gdal.PopErrorHandler()
         if not previous[1]:  # GDAL keeps a stack of handlers: undo in reverse order
             osr.DontUseExceptions()
         if not previous[0]:
             ogr.DontUseExceptions()
+
+
+def _no_reason(path: str) -> str:
+    """GDAL said nothing: say how much room the folder has, the usual cause."""
+    try:
+        stat = os.statvfs(os.path.dirname(os.path.abspath(path)))
+        return f"GDAL gave no reason ({stat.f_bavail * stat.f_frsize / 1e6:.1f} MB free in that folder)"
+    except OSError:
+        return "GDAL gave no reason"

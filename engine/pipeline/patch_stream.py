@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from engine.errors import ModelOutputError, R2cnnError
 from engine.pipeline.candidates import CandidateCollector, Candidates
 from engine.pipeline.read_ahead import ReadAhead
 from engine.pipeline.scene import Scene, patch_emptiness
-from engine.pipeline.window_plan import WindowPlan, plan_windows, trim_plan
+from engine.pipeline.window_plan import WindowPlan, iter_windows, trim_plan
 from engine.runtime.types import BatchResult, Detector
 
 READ_AHEAD_WINDOWS = 2
@@ -70,27 +71,43 @@ def stream_patches(
     prescreened = np.zeros(len(run.origins), bool) if prescreened is None else np.asarray(prescreened, bool)
     windowed = plan.per_window > 1
     align = int(detector.offset_align_px) if windowed else 1
-    plans = plan_windows(run.origins, plan.per_window if windowed else 1, align) if len(run.origins) else []
-    to_read = [trimmed for trimmed in (trim_plan(p, prescreened) for p in plans) if trimmed is not None]
+    # One window at a time (never a list of them): the grid's memory is its origins, whatever its size.
+    windows = iter_windows(run.origins, plan.per_window if windowed else 1, align)
     run.counts.prescreened = int(prescreened.sum())
-    run.counts.skipped = done = len(run.origins) - sum(p.patch_index.size for p in to_read)
-    if done:
-        on_patch(done)
+    done = 0
     depth = READ_AHEAD_WINDOWS if windowed else 2 * max(1, plan.batch_size)
-    with ReadAhead(run.read, to_read, depth) as reader:
-        for position, (values, live) in reader:
-            window = to_read[position]
-            run.counts.skipped += int(window.patch_index.size - live.sum())
-            if windowed:
+    with ReadAhead(lambda window: run.read(window, prescreened), windows, depth) as reader:
+        for _, (size, window, values, live) in reader:
+            run.counts.skipped += size - (int(live.sum()) if window is not None else 0)
+            if window is not None and windowed:
                 run.window(window, values, live)
-            elif live[0, 0]:
+            elif window is not None and live[0, 0]:
                 run.pending.append((int(window.patch_index[0, 0]), run.as_channels(values)))
-            if len(run.pending) >= plan.batch_size or (position == len(to_read) - 1 and run.pending):
+            if len(run.pending) >= plan.batch_size:
                 run.flush()
-            done += window.patch_index.size
+            done += size
             on_patch(done)
+        if run.pending:
+            run.flush()
     run.counts.seconds = {"read": reader.read_seconds, "read_wait": reader.wait_seconds, "network": run.seconds}
     return StreamResult(run.collector.candidates(), run.counts, run.gate_scores)
+
+
+def check_batch_result(result: BatchResult, count: int) -> str | None:
+    """What is wrong with a detector's answer for `count` patches, or None."""
+    gate_scores = np.asarray(result.gate_scores)
+    if gate_scores.shape != (count,) or len(result.detections) != count:
+        return f"{gate_scores.shape} gate scores and {len(result.detections)} detections for {count} patches"
+    for found in result.detections:
+        boxes, scores = np.asarray(found.boxes_patch_px), np.asarray(found.scores)
+        if boxes.ndim != 2 or boxes.shape[1:] != (4,) or scores.shape != (len(boxes),):
+            return f"boxes {boxes.shape} with scores {scores.shape} (expected (D, 4) and (D,))"
+    return None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
 
 
 class _Stream:
@@ -105,12 +122,16 @@ class _Stream:
         self.seconds = 0.0
         self.channels = int(detector.config.in_channels)
 
-    def read(self, window: WindowPlan) -> tuple[np.ndarray, np.ndarray]:
-        """(bands, h, w) uint8 of a window (or one patch) and which of its patches hold data."""
+    def read(self, full: WindowPlan, prescreened: np.ndarray) -> tuple:
+        """(patches in the window, the window trimmed of prescreened rows / columns or None, its (bands, h, w)
+        uint8 and which of its patches hold data): the read-ahead thread's work."""
+        window = trim_plan(full, prescreened)
+        if window is None:
+            return full.patch_index.size, None, None, None
         values, valid = self.scene.read_region_u8(
             (window.x0_model_px, window.y0_model_px), window.size_xy_px(self.plan.tile_px)
         )
-        return values, self._live(window, values, valid)
+        return full.patch_index.size, window, values, self._live(window, values, valid)
 
     def _live(self, window: WindowPlan, values: np.ndarray, valid: np.ndarray) -> np.ndarray:
         """(rows, cols) bool: the window's patches that hold data (patch_emptiness, the one rule)."""
@@ -127,16 +148,24 @@ class _Stream:
         return np.broadcast_to(values, (self.channels, *values.shape[1:])) if values.shape[0] == 1 else values
 
     def _call(self, count: int, call: Callable[[], BatchResult]) -> BatchResult:
-        """One timed network call that must answer for `count` patches."""
+        """One timed network call that must answer for `count` patches; a model whose outputs break the
+        contract (indices out of range, wrong shapes) is a ModelOutputError naming its file, not a traceback."""
         started = time.perf_counter()
-        result = call()
+        try:
+            result = call()
+        except (R2cnnError, MemoryError):
+            raise
+        except Exception as exc:  # ONNX Runtime's own errors derive from Exception only
+            detail = _first_line(exc)
+            raise ModelOutputError(f"{self._model_name()}: invalid model outputs or a failed run ({detail})") from exc
         self.seconds += time.perf_counter() - started
-        if len(result.gate_scores) != count or len(result.detections) != count:
-            raise ValueError(
-                f"detector returned {len(result.gate_scores)} gate scores / {len(result.detections)} detections "
-                f"for {count} patches"
-            )
+        problem = check_batch_result(result, count)
+        if problem:
+            raise ModelOutputError(f"{self._model_name()}: invalid model outputs ({problem})")
         return result
+
+    def _model_name(self) -> str:
+        return str(getattr(self.detector, "model_path", "") or "the model")
 
     def _record(self, index: int, gate_score: float, detections) -> None:
         self.gate_scores[index] = float(gate_score)

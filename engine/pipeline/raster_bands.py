@@ -7,7 +7,7 @@ from rasterio.enums import ColorInterp
 from engine.errors import RasterInputError
 
 SUPPORTED_DTYPES = ("uint8", "int8", "uint16", "int16", "uint32", "int32", "float32", "float64")
-STRETCH_MODES = ("percentile", "divide4", "none")
+STRETCH_MODES = ("local", "percentile", "divide4", "none")
 
 
 def select_bands(

@@ -12,13 +12,14 @@ from rasterio.enums import MaskFlags, Resampling
 from rasterio.errors import NotGeoreferencedWarning, RasterioError, RasterioIOError
 from rasterio.windows import Window
 
+from engine.atomic_output import is_gdal_virtual
 from engine.errors import RasterInputError
 from engine.pipeline import georef, stretch
 from engine.pipeline.raster_bands import check_dtype, check_stretch_mode, select_bands
 from engine.pipeline.scene import PIXEL_SPACE_TRANSFORM, Patch, fill_and_pad, read_patch
 from engine.pipeline.tiling import scene_size_model_px
 
-OVERVIEW_MAX_PX = 1024  # long side of the decimated read the scene-wide stretch is taken from
+OVERVIEW_MAX_PX = stretch.OVERVIEW_MAX_PX
 # GDAL's block cache defaults to 5 % of RAM (6 GB on a 128 GB machine) and fills up over a whole scene;
 # a row-major pass only needs about two rows of blocks, so a fixed cap keeps memory flat at any size.
 GDAL_CACHE_BYTES = 256 * 1024 * 1024
@@ -87,6 +88,13 @@ class RasterScene:
         self.transform = ds.transform if not ds.transform.is_identity else PIXEL_SPACE_TRANSFORM
         if not self.georeferenced:
             self.crs_wkt = None
+            if gsd_m is None and not ds.transform.is_identity:  # a geotransform without a CRS: trust its pixel size
+                self.gsd_xy_m = georef.pixel_size_map_units(ds.transform)
+                self.notes.append(
+                    f"{os.path.basename(self.path)} has no CRS: pixel size {self.gsd_xy_m[0]:g} x {self.gsd_xy_m[1]:g} "
+                    f"from its geotransform, assumed to be metres (see --gsd); the output has no CRS"
+                )
+                return
             source = "--gsd" if gsd_m is not None else "the model's"
             self.gsd_xy_m = (gsd_m or model_gsd_m,) * 2
             self.notes.append(
@@ -109,18 +117,19 @@ class RasterScene:
             self.gsd_xy_m = georef.pixel_size_m(ds.transform, False, units_to_m)
 
     @property
-    def stretch(self) -> stretch.Stretch:
+    def stretch(self) -> stretch.Stretch | stretch.LocalStretch:
         """One mapping to 8 bits for the whole scene (so all patches agree); computed on first use."""
         if self._stretch is None:
-            bands = len(self.band_indexes)
-            if self.dtype == "uint8" or self.stretch_mode == "none":
-                self._stretch = stretch.identity_stretch(bands)
-            elif self.stretch_mode == "divide4":
-                self._stretch = stretch.divide4_stretch(bands)
-            else:
+            raw = valid = None
+            if self.dtype != "uint8" and self.stretch_mode in ("percentile", "local"):
                 raw, valid = self.read_overview(OVERVIEW_MAX_PX)
                 self._overview_valid = valid  # reused by the nodata pre-screen
-                self._stretch = stretch.percentile_stretch(raw, valid)
+            width, height = self.size_model_px
+            per_sample = (1.0, 1.0) if raw is None else (width / raw.shape[2], height / raw.shape[1])
+            sample = raw if raw is not None else np.zeros((len(self.band_indexes), 1, 1), np.float32)
+            self._stretch = stretch.scene_stretch(
+                self.stretch_mode, self.dtype, sample, valid, per_sample, self.size_model_px
+            )
         return self._stretch
 
     def read_overview(self, max_px: int) -> tuple[np.ndarray, np.ndarray]:
@@ -134,7 +143,9 @@ class RasterScene:
     def thumbnail_u8(self, max_px: int) -> tuple[np.ndarray, tuple[float, float]]:
         """(3, h, w) uint8 picture of the scene and its scale (raster px per thumbnail px, x and y)."""
         raw, valid = self.read_overview(max_px)
-        image = np.broadcast_to(self.to_u8(raw), (3, *raw.shape[1:])).copy()
+        width, height = self.size_model_px
+        step = max(width / raw.shape[2], height / raw.shape[1])
+        image = np.broadcast_to(self.to_u8(raw, (0.0, 0.0), step), (3, *raw.shape[1:])).copy()
         image[:, ~valid] = 0
         return image, (self.width_px / raw.shape[2], self.height_px / raw.shape[1])
 
@@ -159,7 +170,7 @@ class RasterScene:
         out_h = int(min(height_px, max(1, round((row1 - row0) / sy))))
         resampling = Resampling.average if min(sx, sy) > 1.0 else Resampling.bilinear
         raw, valid = self._read(Window(col0, row0, col1 - col0, row1 - row0), out_h, out_w, resampling)
-        return fill_and_pad(self.to_u8(raw), valid, size_xy_px, self.fill_value)
+        return fill_and_pad(self.to_u8(raw, origin_model_px), valid, size_xy_px, self.fill_value)
 
     def nodata_overview(self, max_px: int = OVERVIEW_MAX_PX) -> tuple[np.ndarray, tuple[float, float]] | None:
         """Decimated valid mask of the whole scene and its scale (model px per mask px, x and y), from
@@ -172,13 +183,19 @@ class RasterScene:
         width, height = self.size_model_px
         return mask, (width / mask.shape[1], height / mask.shape[0])
 
-    def to_u8(self, raw: np.ndarray) -> np.ndarray:
-        """Raw (bands, h, w) -> uint8 with the scene-wide stretch (a lookup table for 8/16-bit integers)."""
+    def to_u8(
+        self, raw: np.ndarray, origin_model_px: tuple[float, float] = (0.0, 0.0), step_model_px: float = 1.0
+    ) -> np.ndarray:
+        """Raw (bands, h, w) whose first pixel is at origin (model px) -> uint8 with the scene's stretch
+        (a lookup table for 8/16-bit integers under a scene-wide one)."""
+        mapping = self.stretch
+        if isinstance(mapping, stretch.LocalStretch):
+            return mapping.apply_at(raw, origin_model_px, step_model_px)
         if self._lut is None and self.dtype in ("uint8", "int8", "uint16", "int16"):
-            self._lut = stretch.lookup_table(self.stretch, self.dtype)
+            self._lut = stretch.lookup_table(mapping, self.dtype)
         if self._lut is not None:
             return stretch.apply_lookup_table(self._lut, raw)
-        return self.stretch.apply(raw)
+        return mapping.apply(raw)
 
     def _read(
         self, window: Window, out_h: int, out_w: int, resampling: Resampling
@@ -227,11 +244,12 @@ def _equals_nodata(raw: np.ndarray, nodata: list[float | None]) -> np.ndarray:
 
 def _open(path: str):
     """Open read-only; missing, unreadable and non-raster files become one clear RasterInputError."""
-    if not os.path.exists(path):
+    virtual = is_gdal_virtual(path)  # /vsizip/..., GTIFF_DIR:2:...: GDAL, not os.path, knows whether it exists
+    if not virtual and not os.path.exists(path):
         raise RasterInputError(f"raster not found: {path}")
-    if os.path.isdir(path):
+    if not virtual and os.path.isdir(path):
         raise RasterInputError(f"{path} is a folder, not a raster file")
-    if not os.access(path, os.R_OK):
+    if not virtual and not os.access(path, os.R_OK):
         raise RasterInputError(f"cannot read {path} (permission denied)")
     try:
         with warnings.catch_warnings():

@@ -42,6 +42,9 @@ class RunStats:
     window_patches: int = 0  # patches per window side on the window path (0: per patch)
     windows: int = 0  # window-graph calls
     model_file: str = ""  # the model's file name (which bundled precision ran, when none was given)
+    runtime: str = ""  # which library ran it: onnxruntime / openvino / torch
+    precision: str = ""  # the arithmetic that ran: int8 / fp32 / bf16
+    stretch: str = ""  # the 8-bit mapping that ran: local / percentile / divide4 / none (8-bit input: none)
 
     def to_dict(self) -> dict:
         """JSON-ready."""

@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 
+MAX_MODEL_PX = 2**62  # a scene size that stands for "too large to plan": beyond any memory bound
+
 
 def tile_stride_px(tile_size_px: int, overlap: float) -> int:
     """Step between tile origins: the paper's 640 px with 20 % overlap steps by 512 px."""
@@ -26,6 +28,15 @@ def tile_origins_1d(start_px: int, stop_px: int, tile_size_px: int, stride_px: i
     if origins[-1] != last:
         origins.append(last)
     return origins
+
+
+def tile_count_1d(length_px: float, tile_size_px: int, stride_px: int) -> int:
+    """How many origins tile_origins_1d gives over a length, from arithmetic alone (any size, even 1e300)."""
+    if not length_px > tile_size_px:
+        return 1
+    if not math.isfinite(length_px):
+        raise OverflowError("an infinite extent has no tile count")
+    return math.ceil((length_px - tile_size_px) / stride_px) + 1
 
 
 def tile_grid(
@@ -65,8 +76,14 @@ def _shift_inside(origin_px: int, tile_size_px: int, extent_px: int) -> int:
 def scene_size_model_px(
     width_raster_px: int, height_raster_px: int, scale_x: float, scale_y: float
 ) -> tuple[int, int]:
-    """Scene size in model pixels, where scale = raster px per model px along each axis."""
-    return (
-        max(1, int(math.ceil(width_raster_px / scale_x - 1e-6))),
-        max(1, int(math.ceil(height_raster_px / scale_y - 1e-6))),
-    )
+    """Scene size in model pixels, where scale = raster px per model px along each axis.
+
+    An absurd scale (--gsd 1e300) gives a huge but finite size, which the scene planner then refuses.
+    """
+    return _model_px(width_raster_px, scale_x), _model_px(height_raster_px, scale_y)
+
+
+def _model_px(size_raster_px: int, scale: float) -> int:
+    size = size_raster_px / scale if scale > 0 else math.inf
+    return max(1, min(MAX_MODEL_PX, math.ceil(size - 1e-6))) if math.isfinite(size) else MAX_MODEL_PX
+

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,28 +35,48 @@ def group_axis(origins_px: list[int], per_window: int, align_px: int) -> list[li
     return groups
 
 
-def plan_windows(origins_model_px: np.ndarray, per_window: int, align_px: int) -> list[WindowPlan]:
-    """Cover the tile grid (a full product of x and y origins, as tiling.tile_grid makes) with windows."""
+def grid_index(origins_model_px: np.ndarray) -> np.ndarray:
+    """(rows, cols) index into the origins of each grid cell, y then x ascending: arithmetic, no lookup table."""
     origins = np.asarray(origins_model_px, dtype=np.int64).reshape(-1, 2)
-    index_of = {(int(x), int(y)): i for i, (x, y) in enumerate(origins)}
-    xs = sorted({int(x) for x in origins[:, 0]})
-    ys = sorted({int(y) for y in origins[:, 1]})
-    if len(index_of) != len(xs) * len(ys):
+    xs, ys = np.unique(origins[:, 0]), np.unique(origins[:, 1])
+    order = np.lexsort((origins[:, 0], origins[:, 1]))
+    full = len(origins) == len(xs) * len(ys)
+    if not (
+        full
+        and np.array_equal(origins[order, 0], np.tile(xs, len(ys)))
+        and np.array_equal(origins[order, 1], np.repeat(ys, len(xs)))
+    ):
         raise ValueError("window planning needs the full grid of tile origins")
-    plans = []
-    for row_group in group_axis(ys, per_window, align_px):
-        for col_group in group_axis(xs, per_window, align_px):
-            index = np.array([[index_of[(x, y)] for x in col_group] for y in row_group], dtype=np.int64)
-            plans.append(
-                WindowPlan(
-                    x0_model_px=col_group[0],
-                    y0_model_px=row_group[0],
-                    col_offsets_px=tuple(x - col_group[0] for x in col_group),
-                    row_offsets_px=tuple(y - row_group[0] for y in row_group),
-                    patch_index=index,
-                )
+    return order.reshape(len(ys), len(xs))
+
+
+def iter_windows(origins_model_px: np.ndarray, per_window: int, align_px: int) -> Iterator[WindowPlan]:
+    """Cover the tile grid (a full product of x and y origins, as tiling.tile_grid makes) with windows,
+    one at a time: memory stays that of the origins, whatever the grid's size."""
+    origins = np.asarray(origins_model_px, dtype=np.int64).reshape(-1, 2)
+    if not len(origins):
+        return
+    index = grid_index(origins)
+    xs, ys = origins[index[0, :], 0].tolist(), origins[index[:, 0], 1].tolist()
+    row_groups, col_groups = group_axis(ys, per_window, align_px), group_axis(xs, per_window, align_px)
+    row0 = 0
+    for row_group in row_groups:
+        col0 = 0
+        for col_group in col_groups:
+            yield WindowPlan(
+                x0_model_px=col_group[0],
+                y0_model_px=row_group[0],
+                col_offsets_px=tuple(x - col_group[0] for x in col_group),
+                row_offsets_px=tuple(y - row_group[0] for y in row_group),
+                patch_index=index[row0 : row0 + len(row_group), col0 : col0 + len(col_group)],
             )
-    return plans
+            col0 += len(col_group)
+        row0 += len(row_group)
+
+
+def plan_windows(origins_model_px: np.ndarray, per_window: int, align_px: int) -> list[WindowPlan]:
+    """Every window of iter_windows at once (tests, small grids)."""
+    return list(iter_windows(origins_model_px, per_window, align_px))
 
 
 def trim_plan(plan: WindowPlan, prescreened: np.ndarray) -> WindowPlan | None:

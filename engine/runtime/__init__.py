@@ -1,10 +1,10 @@
-"""Runtimes behind one Detector interface: ONNX Runtime for inference, torch for training and parity."""
+"""Runtimes behind one Detector interface: ONNX Runtime or OpenVINO for inference, torch for training and parity."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from engine.contract import BACKENDS, BUNDLED_FAST_MODEL_NAME, BUNDLED_MODEL_NAME, PRECISIONS
+from engine.contract import BACKENDS, BUNDLED_FAST_MODEL_NAME, BUNDLED_MODEL_NAME, PRECISIONS, RUNTIMES
 from engine.errors import ModelError
 from engine.runtime.types import BatchResult, Detector, PatchDetections
 
@@ -12,6 +12,7 @@ __all__ = [
     "BUNDLED_FAST_MODEL_NAME",
     "BUNDLED_MODEL_NAME",
     "PRECISIONS",
+    "RUNTIMES",
     "BatchResult",
     "Detector",
     "PatchDetections",
@@ -44,11 +45,9 @@ def _cuda_expected(device: str) -> bool:
     """device cuda, or auto with ONNX Runtime's CUDA provider installed."""
     if device != "auto":
         return device == "cuda"
-    try:
-        import onnxruntime
-    except ImportError:
-        return False
-    return "CUDAExecutionProvider" in onnxruntime.get_available_providers()
+    from engine.runtime.onnx_session import cuda_available
+
+    return cuda_available()
 
 
 def load_detector(
@@ -59,12 +58,14 @@ def load_detector(
     threads: int | None = None,
     tuning=None,
     precision: str = "fp32",
+    runtime: str = "auto",
 ) -> Detector:
     """The Detector for a model file (None: the bundled ONNX model at `precision`, see bundled_model_for);
     min_score None: the model's own.
 
     An ONNX window graph (r2cnn export --graph window) gives an OnnxWindowDetector, which the pipeline
-    feeds whole windows; `tuning` (onnx_runtime.SessionTuning) overrides threads and the executor.
+    feeds whole windows; `tuning` (model_session.SessionTuning) overrides threads and the executor;
+    `runtime` (RUNTIMES) says which library runs an ONNX file: auto is OpenVINO for fp32 files on the CPU when installed.
     """
     if backend == "onnx":
         from engine.runtime.onnx_runtime import SessionTuning, load_onnx_detector
@@ -74,7 +75,7 @@ def load_detector(
             if not bundled.is_file():
                 raise ModelError(f"the bundled model is missing ({bundled}); pass a model file")
             model_path = str(bundled)
-        return load_onnx_detector(model_path, device, min_score, tuning or SessionTuning(threads=threads))
+        return load_onnx_detector(model_path, device, min_score, tuning or SessionTuning(threads=threads), runtime)
     if backend == "torch":
         if model_path is None:
             raise ModelError("the torch backend needs a checkpoint file (the bundled model is ONNX)")

@@ -1,8 +1,9 @@
 """OnnxDetector: the inference runtime for the per-patch graph (checks the model contract), and
 load_onnx_detector, which picks it or OnnxWindowDetector from the model's metadata.
 
-The session itself (ONNX only, never a pickle) is opened by onnx_session.py; its names are re-exported
-here for the callers that import them from this module.
+The session (ONNX files only, never a pickle) is opened by onnx_session.py (ONNX Runtime) or
+openvino_session.py (OpenVINO), chosen by runtime_choice.py; the detectors see only model_session's
+OpenedModel. The ONNX Runtime names are re-exported here for the callers that import them from this module.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from engine.contract import (
     GRAPH_KEY,
     IMAGES_INPUT,
     INPUT_NAMES,
-    OUTPUT_NAMES,
+    ONNXRUNTIME,
     WINDOW_GRAPH,
 )
 from engine.errors import ModelError
+from engine.runtime.model_session import ModelSession, describe_opened, missing_names
 from engine.runtime.onnx_session import (
     CPU_PROVIDER,
     CUDA_PROVIDER,
@@ -30,6 +32,7 @@ from engine.runtime.onnx_session import (
     open_model,
 )
 from engine.runtime.postprocess import batch_result
+from engine.runtime.runtime_choice import open_with_runtime
 from engine.runtime.types import BatchResult
 from engine.runtime.window_runtime import OnnxWindowDetector
 
@@ -49,10 +52,17 @@ __all__ = [
 
 
 def load_onnx_detector(
-    model_path: str, device: str = "auto", min_score: float | None = None, tuning: SessionTuning | None = None
+    model_path: str,
+    device: str = "auto",
+    min_score: float | None = None,
+    tuning: SessionTuning | None = None,
+    runtime: str = ONNXRUNTIME,
 ):
-    """OnnxDetector for a per-patch graph, OnnxWindowDetector for a window graph (metadata GRAPH_KEY)."""
-    opened = open_model(model_path, device, tuning)
+    """OnnxDetector for a per-patch graph, OnnxWindowDetector for a window graph (metadata GRAPH_KEY).
+
+    runtime defaults to ONNX Runtime, the reference; engine.runtime.load_detector defaults to auto.
+    """
+    opened = open_with_runtime(model_path, device, tuning, runtime)
     if opened.metadata.get(GRAPH_KEY) == WINDOW_GRAPH:
         return OnnxWindowDetector(opened, min_score=min_score)
     return OnnxDetector(opened, min_score=min_score)
@@ -68,20 +78,14 @@ class OnnxDetector:
         min_score: float | None = None,
         threads: int | None = None,
         tuning: SessionTuning | None = None,
+        runtime: str = ONNXRUNTIME,
     ):
-        opened = model if isinstance(model, OpenedModel) else open_model(
-            model, device, tuning or SessionTuning(threads=threads)
+        opened = model if isinstance(model, OpenedModel) else open_with_runtime(
+            model, device, tuning or SessionTuning(threads=threads), runtime
         )
         self._session = opened.session
-        self.model_path = opened.model_path
-        self.metadata = opened.metadata
-        self.config = opened.config
-        self.patch_size = _check_contract(self._session, self.config, self.model_path)
-        self.device = opened.device
-        self.providers = opened.providers
-        self.threads = opened.threads
-        self.input_dtype = opened.input_dtype
-        self.min_score = float(self.config.score_threshold if min_score is None else min_score)
+        self.patch_size = _check_contract(opened.session, opened.config, opened.model_path)
+        describe_opened(self, opened, min_score)
 
     def __call__(self, images_u8: np.ndarray, gate_threshold: float) -> BatchResult:
         """One batch (N, 3, P, P) of 0..255 patches -> gate scores and per-patch detections."""
@@ -91,26 +95,24 @@ class OnnxDetector:
         if self.patch_size is not None and images.shape[2:] != (self.patch_size, self.patch_size):
             raise ValueError(f"this model takes {self.patch_size} px patches, got {images.shape[2:]}")
         feeds = {IMAGES_INPUT: images, GATE_THRESHOLD_INPUT: np.asarray(gate_threshold, dtype=np.float32)}
-        gate_scores, passed_index, boxes, box_scores = self._session.run(list(OUTPUT_NAMES), feeds)
+        gate_scores, passed_index, boxes, box_scores = self._session.run(feeds)
         return batch_result(
             gate_scores, passed_index, boxes, box_scores, self.min_score, self.config.det_nms_iou
         )
 
 
-def _check_contract(session, config: ModelConfig, model_path: str) -> int | None:
+def _check_contract(session: ModelSession, config: ModelConfig, model_path: str) -> int | None:
     """Inputs and outputs as in docs/ARCHITECTURE.md; returns the fixed patch size, or None if dynamic."""
-    inputs = {i.name: i for i in session.get_inputs()}
-    outputs = {o.name for o in session.get_outputs()}
-    missing = [n for n in INPUT_NAMES if n not in inputs] + [n for n in OUTPUT_NAMES if n not in outputs]
+    missing = missing_names(session, INPUT_NAMES)
     if missing:
         raise ModelError(
             f"{model_path} does not follow the r2cnn model contract (missing {', '.join(missing)})"
         )
-    shape = inputs[IMAGES_INPUT].shape
+    shape = session.inputs[IMAGES_INPUT].shape
     if len(shape) != 4:
         raise ModelError(f"{model_path}: input {IMAGES_INPUT!r} must be (N, 3, P, P), the model says {shape}")
     height, width = shape[2], shape[3]
-    if isinstance(height, int) and isinstance(width, int):
+    if height is not None and width is not None:
         if height != width or height != config.patch_size:
             raise ModelError(
                 f"{model_path}: input size {height}x{width} differs from patch_size {config.patch_size}"

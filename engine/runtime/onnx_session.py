@@ -1,21 +1,42 @@
 """ONNX Runtime sessions for r2cnn models: providers, threads, the metadata read (ONNX only, never a pickle).
 
-Shared by OnnxDetector (onnx_runtime.py) and OnnxWindowDetector (window_runtime.py); imports neither.
+Shared by OnnxDetector (onnx_runtime.py) and OnnxWindowDetector (window_runtime.py) through
+model_session.OpenedModel; imports neither.
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
-
 import numpy as np
 
-from engine.config import ModelConfig
-from engine.contract import CONFIG_KEY, DEVICES
+from engine.contract import DEVICES, ONNXRUNTIME, OUTPUT_NAMES
 from engine.errors import ModelError
+from engine.runtime.model_session import (
+    OpenedModel,
+    SessionTuning,
+    TensorSpec,
+    as_model_input,
+    check_model_file,
+    config_from_metadata,
+    default_threads,
+    first_line,
+    run_precision,
+)
+
+__all__ = [
+    "CPU_PROVIDER",
+    "CUDA_PROVIDER",
+    "OpenedModel",
+    "OrtSession",
+    "SessionTuning",
+    "as_model_input",
+    "choose_providers",
+    "default_threads",
+    "open_model",
+]
 
 CUDA_PROVIDER = "CUDAExecutionProvider"
 CPU_PROVIDER = "CPUExecutionProvider"
+_NUMPY_TYPES = {"tensor(uint8)": np.uint8, "tensor(float)": np.float32, "tensor(int64)": np.int64}
 
 
 def _onnxruntime():
@@ -27,14 +48,6 @@ def _onnxruntime():
             "onnxruntime is not installed (pip install onnxruntime, or onnxruntime-gpu for CUDA)"
         ) from exc
     return onnxruntime
-
-
-def default_threads() -> int:
-    """Intra-op threads: the cores this process may use (ONNX Runtime's own default ignores CPU affinity)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def choose_providers(device: str, available: list[str]) -> list[str]:
@@ -51,41 +64,39 @@ def choose_providers(device: str, available: list[str]) -> list[str]:
     return [CPU_PROVIDER]
 
 
-@dataclass(frozen=True)
-class SessionTuning:
-    """ONNX Runtime CPU settings (the benchmark measures each): threads, executor, busy-waiting."""
-
-    threads: int | None = None  # intra-op threads; None: the cores this process may use
-    inter_op_threads: int = 1  # only used by the parallel executor
-    parallel: bool = False  # ORT_PARALLEL runs independent branches at once (ours are few)
-    spinning: bool = True  # idle intra-op threads busy-wait: lower latency, but they steal the reader's core
-    memory_arena: bool = True  # ORT's CPU arena keeps its peak allocation; off returns it after each run
+def cuda_available() -> bool:
+    """ONNX Runtime's CUDA provider is installed (onnxruntime-gpu): auto device and runtime pick it."""
+    try:
+        import onnxruntime
+    except ImportError:
+        return False
+    return CUDA_PROVIDER in onnxruntime.get_available_providers()
 
 
-@dataclass(frozen=True)
-class OpenedModel:
-    """An ONNX Runtime session with the r2cnn metadata read and the device settled."""
+class OrtSession:
+    """model_session.ModelSession over an onnxruntime.InferenceSession."""
 
-    session: object
-    model_path: str
-    metadata: dict
-    config: ModelConfig
-    device: str
-    providers: tuple[str, ...]
-    threads: int
+    def __init__(self, session):
+        self.inference_session = session
+        self.inputs = {i.name: TensorSpec(i.name, _NUMPY_TYPES.get(i.type, np.float32), _dims(i.shape))
+                       for i in session.get_inputs()}
+        self.outputs = tuple(o.name for o in session.get_outputs())
 
-    @property
-    def input_dtype(self) -> type:
-        """uint8 for INT8 models that take the 8-bit patches as they are, else float32 (same 0..255)."""
-        return np.uint8 if self.session.get_inputs()[0].type == "tensor(uint8)" else np.float32
+    def run(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        """The contract's outputs, in OUTPUT_NAMES order."""
+        return self.inference_session.run(list(OUTPUT_NAMES), feeds)
+
+
+def _dims(shape) -> tuple[int | None, ...]:
+    """ONNX Runtime names dynamic dimensions with strings (or None): both become None."""
+    return tuple(d if isinstance(d, int) else None for d in shape)
 
 
 def open_model(model_path: str, device: str = "auto", tuning: SessionTuning | None = None) -> OpenedModel:
     """Create the session (protobuf only: a pickle is refused, never executed) and read the metadata."""
     ort = _onnxruntime()
     tuning = tuning or SessionTuning()
-    if not os.path.isfile(model_path):
-        raise ModelError(f"model file not found: {model_path}")
+    check_model_file(model_path)
     options = ort.SessionOptions()
     options.intra_op_num_threads = tuning.threads or default_threads()
     options.inter_op_num_threads = max(1, tuning.inter_op_threads)
@@ -98,37 +109,20 @@ def open_model(model_path: str, device: str = "auto", tuning: SessionTuning | No
     try:
         session = ort.InferenceSession(model_path, sess_options=options, providers=providers)
     except Exception as exc:  # onnxruntime raises its own exception types per failure
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelError(f"not a valid ONNX model: {model_path} ({first_line[:200]})") from exc
+        raise ModelError(f"not a valid ONNX model: {model_path} ({first_line(exc)})") from exc
     metadata = dict(session.get_modelmeta().custom_metadata_map)
-    config = _config_from_metadata(metadata, model_path)
+    config = config_from_metadata(metadata, model_path)
     active = session.get_providers()
     if device == "cuda" and CUDA_PROVIDER not in active:
         raise ModelError("device cuda requested but the CUDA provider failed to start (CUDA/cuDNN libraries?)")
     return OpenedModel(
-        session=session,
+        session=OrtSession(session),
         model_path=model_path,
         metadata=metadata,
         config=config,
         device="cuda" if CUDA_PROVIDER in active else "cpu",
+        runtime=ONNXRUNTIME,
+        precision=run_precision(metadata, "fp32"),
         providers=tuple(active),
         threads=options.intra_op_num_threads,
     )
-
-
-def as_model_input(images: np.ndarray, dtype: type) -> np.ndarray:
-    """Contiguous patches in the model's input type (values 0..255 either way)."""
-    if dtype is np.uint8 and np.asarray(images).dtype != np.uint8:
-        images = np.clip(np.rint(images), 0, 255)
-    return np.ascontiguousarray(images, dtype=dtype)
-
-
-def _config_from_metadata(metadata: dict[str, str], model_path: str) -> ModelConfig:
-    """The model's ModelConfig from its metadata: without it we cannot know gsd, patch size or thresholds."""
-    text = metadata.get(CONFIG_KEY)
-    if not text:
-        raise ModelError(f"{model_path} is an ONNX model but not an r2cnn one (no {CONFIG_KEY!r} metadata)")
-    try:
-        return ModelConfig.from_json(text)
-    except (ValueError, TypeError) as exc:
-        raise ModelError(f"{model_path}: unreadable {CONFIG_KEY!r} metadata ({exc})") from exc

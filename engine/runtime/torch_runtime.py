@@ -18,6 +18,9 @@ from engine.runtime.types import BatchResult
 class TorchDetector:
     """Wraps an eval-mode R2CNN; post-processing is shared with the ONNX runtime."""
 
+    runtime = "torch"
+    precision = "fp32"
+
     def __init__(self, model: R2CNN, device: str = "cpu", min_score: float | None = None):
         self.model = model.eval().to(device)
         self.config: ModelConfig = model.config

@@ -30,5 +30,7 @@ class Detector(Protocol):
 
     config: ModelConfig  # from the ONNX metadata (or the torch model)
     device: str  # "cpu" / "cuda": what actually runs
+    runtime: str  # "onnxruntime" / "openvino" / "torch": which library runs it (run statistics, logs)
+    precision: str  # "int8" / "fp32" / "bf16": the arithmetic that actually runs
 
     def __call__(self, images_u8: np.ndarray, gate_threshold: float) -> BatchResult: ...

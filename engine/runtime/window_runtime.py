@@ -9,13 +9,12 @@ from engine.contract import (
     COL_OFFSETS_INPUT,
     FEATURE_STRIDE_PX,
     GATE_THRESHOLD_INPUT,
-    OUTPUT_NAMES,
     ROW_OFFSETS_INPUT,
     WINDOW_INPUT_NAMES,
     WINDOWS_INPUT,
 )
 from engine.errors import ModelError
-from engine.runtime.onnx_session import OpenedModel, as_model_input
+from engine.runtime.model_session import OpenedModel, as_model_input, describe_opened, missing_names
 from engine.runtime.postprocess import batch_result
 from engine.runtime.types import BatchResult
 
@@ -26,24 +25,15 @@ class OnnxWindowDetector:
     """run_windows(): B windows sharing one patch grid -> B * rows * cols patches, row-major per window."""
 
     def __init__(self, opened: OpenedModel, min_score: float | None = None):
-        inputs = {i.name for i in opened.session.get_inputs()}
-        outputs = {o.name for o in opened.session.get_outputs()}
-        missing = [n for n in WINDOW_INPUT_NAMES if n not in inputs] + [n for n in OUTPUT_NAMES if n not in outputs]
+        missing = missing_names(opened.session, WINDOW_INPUT_NAMES)
         if missing:
             raise ModelError(
                 f"{opened.model_path} is marked as a window graph but lacks {', '.join(missing)}"
             )
         self._session = opened.session
-        self.model_path = opened.model_path
-        self.metadata = opened.metadata
-        self.config = opened.config
         self.patch_size = int(opened.config.patch_size)
-        self.device = opened.device
-        self.providers = opened.providers
-        self.threads = opened.threads
-        self.input_dtype = opened.input_dtype
-        self.min_score = float(self.config.score_threshold if min_score is None else min_score)
         self.offset_align_px = OFFSET_ALIGN_PX
+        describe_opened(self, opened, min_score)
 
     def run_windows(
         self,
@@ -63,7 +53,7 @@ class OnnxWindowDetector:
             COL_OFFSETS_INPUT: cols,
             GATE_THRESHOLD_INPUT: np.asarray(gate_threshold, dtype=np.float32),
         }
-        gate_scores, passed_index, boxes, box_scores = self._session.run(list(OUTPUT_NAMES), feeds)
+        gate_scores, passed_index, boxes, box_scores = self._session.run(feeds)
         return batch_result(gate_scores, passed_index, boxes, box_scores, self.min_score, self.config.det_nms_iou)
 
     def __call__(self, images_u8: np.ndarray, gate_threshold: float) -> BatchResult:

@@ -53,6 +53,7 @@ def make_layout(
     nodata_margin: bool = True,
     stray_rate: float = 0.06,
     clutter: float = 1.0,
+    stray_aircraft: bool = True,
 ) -> SceneLayout:
     """Draw one scene; the same arguments always give the same scene."""
     if height < 16 or width < 16:
@@ -96,6 +97,7 @@ def make_layout(
         placed_runways.append((origin[0], origin[1], plan.runway_length_px))
         _place_plan(plan, origin, angle, style, surfaces, candidates)
     n_stray = int(rng.poisson(stray_rate * len(candidates) + area / (6000.0 * 6000.0)))
+    n_stray = n_stray if stray_aircraft else 0
     for _ in range(n_stray):  # aircraft away from aprons: fields, roads, small strips
         x, y = random_valid_point(rng, footprint, height, width, 10.0)
         span = float(draw_wingspan_px(rng, gsd_m))

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import OutputError
-from engine.pipeline.stretch import percentile_stretch
+from engine.pipeline.stretch import scene_to_u8
 from engine.synthetic.layout import SceneLayout, make_layout
 from engine.synthetic.render import render_window
 
@@ -125,7 +125,7 @@ def write_scene_geotiff(
             dst.update_tags(
                 generator="r2cnn synthetic scene", seed=str(seed), n_aircraft=str(len(layout.planes))
             )
-            for (row0, col0, rows, cols), values in _render_blocks(layout, block, workers):
+            for (row0, col0, rows, cols), values in render_blocks(layout, block, workers):
                 dst.write(_to_bands(values, bands, dtype), window=Window(col0, row0, cols, rows))
         _write_truth_csv(tmp_truth, layout)
         os.replace(tmp_raster, out_path)
@@ -138,7 +138,7 @@ def write_scene_geotiff(
     return SceneTruth(layout.truth_boxes_px(), str(out_path))
 
 
-def _render_blocks(layout: SceneLayout, block: int, workers: int):
+def render_blocks(layout: SceneLayout, block: int, workers: int):
     """Blocks in row-major order, rendered a few ahead on a thread pool (numpy releases the GIL)."""
     windows = [
         (row0, col0, min(block, layout.height - row0), min(block, layout.width - col0))
@@ -232,7 +232,7 @@ def render_training_patch(
     col0, row0 = origin
     values, valid = render_window(layout, row0, col0, size_px, size_px)
     raw = np.rint(values).astype(np.uint16)[None]
-    image_u8 = percentile_stretch(raw, valid).apply(raw)[0]
+    image_u8 = scene_to_u8(raw, valid, "percentile")[0]  # a crop rendered on its own, as the Airbus images are
     boxes = layout.truth_boxes_px() - np.array([col0, row0, col0, row0], dtype=np.float32)
     clipped = np.clip(boxes, 0.0, float(size_px))
     area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])

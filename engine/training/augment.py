@@ -32,10 +32,18 @@ def histogram_stretch(image: np.ndarray, clip_fraction: float) -> np.ndarray:
     return out
 
 
-def photometric(image: np.ndarray, rng: np.random.Generator, grey_probability: float = 0.3) -> np.ndarray:
-    """Brightness, contrast and histogram-stretch jitter, and sometimes one grey band replicated."""
+def photometric(
+    image: np.ndarray, rng: np.random.Generator, grey_probability: float = 0.3, gamma_range: tuple = (0.7, 1.4)
+) -> np.ndarray:
+    """Brightness, contrast, gamma and histogram-stretch jitter, and sometimes one grey band replicated.
+
+    Gamma: a sensor's raw values reach 8 bits through a linear stretch, while the crops we learn from were
+    rendered for display; the jitter spans both looks.
+    """
     image = histogram_stretch(image, float(rng.uniform(0.0, 0.02)))
     values = image.astype(np.float32)
+    if rng.random() < 0.5:
+        values = 255.0 * (values / 255.0) ** float(np.exp(rng.uniform(*np.log(gamma_range))))
     mean = values.mean()
     values = (values - mean) * rng.uniform(0.75, 1.3) + mean + rng.uniform(-25, 25)
     if rng.random() < grey_probability:

@@ -16,10 +16,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from engine.config import DetectConfig
 from engine.network.r2cnn import R2CNN, build_detector
 from engine.ops.box_arrays import as_boxes, centres_inside
 from engine.pipeline.scene import ImageScene, patch_fill_value, read_patch
-from engine.pipeline.stretch import Stretch, percentile_stretch
+from engine.pipeline.stretch import scene_to_u8
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,8 @@ class GateTuningConfig:
     scene_px: int = 3072
     max_airports: int = 2
     extra_positives_per_scene: int = 8  # patches placed on random aircraft (strays included)
-    stretch_high_jitter: tuple[float, float] = (0.7, 1.1)  # x the scene's 99.5th percentile
+    stretch_high_jitter: tuple[float, float] = (0.7, 1.1)  # x the stretch's range, as bigger scenes move it
+    stretch: str = DetectConfig().stretch  # the 8-bit mapping r2cnn detect uses
     epochs: int = 20
     batch_size: int = 32
     lr: float = 1e-3
@@ -43,14 +45,6 @@ class GatePatches:
 
     images_u8: np.ndarray
     positive: np.ndarray
-
-
-def _jittered_stretch(image_u16: np.ndarray, valid: np.ndarray, rng: np.random.Generator, jitter) -> Stretch:
-    """The pipeline's scene-wide percentile stretch with its high end moved, as bigger scenes move it."""
-    base = percentile_stretch(image_u16[None].astype(np.float32), valid)
-    low, high = base.low[0], base.high[0]
-    high = low + (high - low) * float(rng.uniform(*jitter))
-    return Stretch(low=(low,), high=(high,))
 
 
 def generated_gate_patches(
@@ -66,8 +60,9 @@ def generated_gate_patches(
     for _ in range(config.scenes):
         airports = int(rng.integers(0, config.max_airports + 1))
         scene = render_scene(rng, config.scene_px, config.scene_px, n_airports=airports)
-        stretch = _jittered_stretch(scene.image_u16, scene.valid_mask, rng, config.stretch_high_jitter)
-        grey = ImageScene(stretch.apply(scene.image_u16[None])[0], fill_value, scene.valid_mask)
+        high = float(rng.uniform(*config.stretch_high_jitter))
+        grey_u8 = scene_to_u8(scene.image_u16[None], scene.valid_mask, config.stretch, high)[0]
+        grey = ImageScene(grey_u8, fill_value, scene.valid_mask)
         span = config.scene_px - patch_px
         phase = rng.integers(0, stride, size=2)
         xs, ys = range(int(phase[0]), span + 1, stride), range(int(phase[1]), span + 1, stride)

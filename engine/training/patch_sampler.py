@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -98,8 +99,8 @@ class PatchSampler:
         return int(self.rng.choice(pool))
 
     def _region(self) -> int:
-        low, high = self.config.scale_jitter
-        return int(round(self.config.crop_px * self.rng.uniform(low, high)))
+        low, high = self.config.scale_jitter  # log-uniform: shrinking and enlarging equally likely
+        return int(round(self.config.crop_px * math.exp(self.rng.uniform(math.log(low), math.log(high)))))
 
     def _positive(self):
         index = self._pick_image()

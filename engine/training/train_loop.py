@@ -17,6 +17,7 @@ from engine.network.r2cnn import R2CNN, build_detector
 from engine.pipeline.scene import patch_fill_value
 from engine.training.patch_sampler import PatchSampler, SamplerConfig, TrainingImage
 from engine.training.unified_step import LossConfig, unified_loss
+from engine.training.warm_start import warm_start
 
 CHECKPOINT_NAME = "checkpoint.pt"
 
@@ -33,6 +34,8 @@ class TrainConfig:
     threads: int = 2
     checkpoint_every: int = 100
     time_budget_s: float | None = None  # the schedule ends at whichever comes first: steps or this budget
+    init: str | None = None  # warm start: a checkpoint whose weights seed the network (anchors remapped)
+    bf16: bool = True  # trunk forward under torch.autocast bfloat16 (2.4x on AVX-512 BF16 CPUs)
     loss: LossConfig = LossConfig()
     sampler: SamplerConfig = SamplerConfig()
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -57,7 +60,11 @@ def train(config: TrainConfig, images: list[TrainingImage], log=print, should_st
     with atomic_output(os.path.join(config.out_dir, "train_config.json"), suffix=".json") as tmp:
         with open(tmp, "w") as handle:
             json.dump(asdict(config), handle, indent=1, default=str)
-    model = build_detector(config.model).train()
+    model = build_detector(config.model)
+    if config.init is not None:
+        for note in warm_start(model, config.init):
+            log(f"warm start: {note}")
+    model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     checkpoint = os.path.join(config.out_dir, CHECKPOINT_NAME)
     start, history, elapsed_before = 0, [], 0.0
@@ -83,7 +90,7 @@ def train(config: TrainConfig, images: list[TrainingImage], log=print, should_st
         for group in optimizer.param_groups:
             group["lr"] = lr
         batch = sampler.next_batch()
-        loss, parts = unified_loss(model, batch, config.loss)
+        loss, parts = unified_loss(model, batch, config.loss, bf16=config.bf16)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)

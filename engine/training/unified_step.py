@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
-from engine.network.r2cnn import R2CNN
+from engine.network.r2cnn import R2CNN, SharedFeatures
 from engine.ops.boxes import RFCN_WEIGHTS, RPN_WEIGHTS, encode_boxes
 from engine.training.losses import gate_loss, rfcn_loss, rpn_loss
 from engine.training.patch_sampler import Batch
@@ -26,9 +26,16 @@ class LossConfig:
     thresholds: MatchThresholds = MatchThresholds()
 
 
-def unified_loss(model: R2CNN, batch: Batch, config: LossConfig) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """Total loss and its parts; per-patch gate losses are returned for hard negative mining."""
-    shared = model.shared_features(batch.images)
+def unified_loss(
+    model: R2CNN, batch: Batch, config: LossConfig, bf16: bool = False
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Total loss and its parts; per-patch gate losses are returned for hard negative mining.
+
+    bf16: the trunk runs under CPU autocast; the detector (box decoding, matching) stays float32.
+    """
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        trunk = model.shared_features(batch.images)
+    shared = SharedFeatures(trunk.gate_logits.float(), trunk.stride8.float(), trunk.stride16.float())
     per_patch_gate = torch.nn.functional.cross_entropy(
         shared.gate_logits, batch.patch_positive.long(), reduction="none"
     )

@@ -25,22 +25,67 @@ def test_parse_size_and_configs():
         bench.parse_configs("turbo")
 
 
+def _run(wall: float, variant: str, runtime: str = "onnxruntime", **extra) -> dict:
+    return {"wall_s": wall, "patches_per_s": 1260 / wall, "peak_rss_mb": 900.0, "variant": variant,
+            "runtime": runtime, "precision": "int8" if "int8" in variant else "fp32", **extra}
+
+
 def test_summary_ratios_targets_and_table():
     runs = {
-        "fp32-patch": {"wall_s": 60.0, "patches_per_s": 21.0, "peak_rss_mb": 900.0, "variant": "fp32"},
-        "int8-window": {"wall_s": 20.0, "patches_per_s": 63.0, "peak_rss_mb": 1200.0, "variant": "window.int8"},
-        "int8-window/no-gate": {"wall_s": 50.0, "patches_per_s": 25.2, "peak_rss_mb": 2100.0, "variant": "window.int8"},
+        "fp32-patch": _run(60.0, "fp32"),
+        "fp32-patch/no-gate": _run(80.0, "fp32"),
+        "int8-window": _run(20.0, "window.int8", peak_rss_mb=1200.0, wall_s_rounds=[20.0, 24.0, 19.0]),
+        "int8-window/no-gate": _run(50.0, "window.int8", peak_rss_mb=1600.0),
     }
-    summary = summarise(runs, 18000, 18192, True, {"fp32": 0.91, "window.int8": 0.905})
-    assert summary["speedup_gated_vs_no_gate"] == {"int8-window": 2.5} and summary["paper_speedup"] == 2.2
-    assert summary["peak_rss_mb_max"] == 2100.0 and summary["peak_rss_within_target"] is False
+    ap50 = {"fp32@onnxruntime": 0.91, "window.int8@onnxruntime": 0.905, "window.int8@openvino": 0.8}
+    summary = summarise(runs, 18000, 18192, True, ap50)
+    assert summary["speedup_gated_vs_no_gate"] == {"fp32-patch": 1.33, "int8-window": 2.5}
+    assert summary["paper_speedup"] == 2.2
+    assert summary["peak_rss_mb_max"] == 1600.0 and summary["peak_rss_within_target"] is False  # 1.5 GB
     rows = {row["configuration"]: row for row in summary["rows"]}
     assert rows["int8-window"]["ratio_to_paper"] == pytest.approx(20.0 / 29.4, abs=1e-3)
-    assert rows["int8-window/no-gate"]["ratio_to_paper"] == pytest.approx(50.0 / 64.7, abs=1e-3)
-    assert rows["int8-window"]["validation_ap50"] == 0.905
+    assert rows["int8-window/no-gate"]["ratio_to_paper"] == pytest.approx(50.0 / 29.4, abs=1e-3)  # one target
+    assert rows["int8-window"]["ratio_to_plain_tiling"] == pytest.approx(0.25)
+    assert rows["fp32-patch/no-gate"]["ratio_to_plain_tiling"] == 1.0
+    assert rows["int8-window"]["validation_ap50"] == 0.905  # the ONNX Runtime figure, not OpenVINO's
     assert "ratio_to_paper" not in summarise(runs, 512, 512, False)["rows"][0]
+    assert summarise({"a": _run(1.0, "fp32")}, 512, 512, False)["rows"][0]["ratio_to_plain_tiling"] is None
     table = markdown_table(summary)
-    assert table.count("\n") == 4 and "| int8-window | 20.0 | 63.0 | 1200 | 0.9050 |" in table
+    assert table.count("\n") == 5
+    assert "| int8-window | onnxruntime int8 | 20.0 (20.0, 24.0, 19.0) | 63.0 | 1200 | 0.9050 |" in table
+    assert table.splitlines()[4].endswith("| 0.68 | 0.25 | - |")
+
+
+def test_time_shares_time_the_trunk_on_calls_that_passed_nothing_and_on_re_runs():
+    import numpy as np
+
+    from benchmarks.profile import RERUN_CALLS, TimedDetector, time_shares
+    from engine.runtime.types import BatchResult
+
+    class Fake:
+        config, device = "config", "cpu"
+        gates: list[float] = []
+
+        def run_windows(self, windows, rows, cols, gate):
+            self.gates.append(gate)
+            return BatchResult(np.array([0.9 if windows[0, 0, 0, 0] else 0.1]), [None])
+
+    fake = Fake()
+    timed = TimedDetector(fake)
+    assert timed.device == "cpu" and hasattr(timed, "run_windows")
+    assert not hasattr(TimedDetector(object()), "run_windows")  # per-patch detectors stay per patch
+    for value in (0, 0, 1, 1, 1, 1):
+        timed.run_windows(np.full((1, 3, 1000, 500), value, np.uint8), [0], [0], 0.5)
+    profile = timed.profile()
+    assert fake.gates == [0.5] * 6 + [2.0] * RERUN_CALLS  # the passing calls again, gate closed, after the scene
+    assert profile["calls"] == 6 and profile["calls_passing_none"] == 2 and profile["input_mpx"] == 3.0
+    assert profile["calls_new_shape"] == 2  # (shape, 0 passed) and (shape, 1 passed)
+    assert profile["trunk_s_per_mpx"] > 0
+    stages = {"total": 10.0, "open": 0.5, "stretch": 0.5, "read_wait": 1.0, "merge": 0.5, "read": 7.0}
+    shares = time_shares(stages, {"network_s": 6.0, "input_mpx": 3.0, "trunk_s_per_mpx": 1.5})
+    assert shares == {"trunk": 0.45, "detector": 0.15, "reading": 0.2, "merging": 0.05, "other": 0.15}
+    assert time_shares(stages, {"network_s": 6.0, "input_mpx": 3.0, "trunk_s_per_mpx": None}) is None
+    assert time_shares(stages, {"network_s": 1.0, "input_mpx": 3.0, "trunk_s_per_mpx": 1.5})["detector"] == 0.0
 
 
 def test_found_truth_and_agreement():
@@ -81,6 +126,11 @@ def test_tiny_bench_run_writes_a_report(tmp_path, blob_model_path, capsys):
     report = json.loads(report_path.read_text())
     assert set(report["runs"]) == {"fp32-patch", "prescreen", "fp32-patch/no-gate"}  # the baseline always runs
     gated = report["runs"]["fp32-patch"]
+    assert (gated["runtime"], gated["precision"]) == ("onnxruntime", "fp32")
+    rows = {row["configuration"]: row for row in report["summary"]["rows"]}
+    assert rows["fp32-patch/no-gate"]["ratio_to_plain_tiling"] == 1.0
+    shares = rows["fp32-patch/no-gate"]["time_shares"]  # every call passed patches: the re-runs time the trunk
+    assert shares is not None and sum(shares.values()) == pytest.approx(1.0, abs=0.01)
     assert gated["patches_total"] == 25 and gated["wall_s"] > 0 and gated["peak_rss_mb"] > 0
     assert len(gated["wall_s_rounds"]) == 2 and min(gated["wall_s_rounds"]) <= gated["wall_s"]
     assert report["runs"]["prescreen"]["agreement"]["same_aircraft_jaccard"] == 1.0

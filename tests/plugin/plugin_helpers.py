@@ -20,6 +20,7 @@ AIRCRAFT_PX = ((20, 20), (68, 36), (116, 84), (36, 100))
 SCENE_SIZE_PX = (160, 128)  # width, height
 TEST_TILE_PX = 64
 TEST_OVERLAP = 0.25
+SCORES = (0.35, 0.5, 0.62, 0.8, 0.97)
 
 
 def write_scene(path: Path, aircraft_px=AIRCRAFT_PX, size_px=SCENE_SIZE_PX, seed: int = 0) -> list[tuple]:
@@ -45,6 +46,38 @@ def box_map(col: int, row: int, size_px: int = BLOB_PX) -> tuple[float, float, f
     x0, y_top = SCENE_ORIGIN_MAP
     return (x0 + col * SCENE_GSD_M, y_top - (row + size_px) * SCENE_GSD_M,
             x0 + (col + size_px) * SCENE_GSD_M, y_top - row * SCENE_GSD_M)
+
+
+def detection_layer(scores=SCORES, provider="memory", tmp_path=None):
+    """A detection layer with the plugin's schema and the given scores (memory or GeoPackage)."""
+    from qgis.core import (
+        QgsCoordinateTransformContext,
+        QgsFeature,
+        QgsGeometry,
+        QgsRectangle,
+        QgsVectorFileWriter,
+        QgsVectorLayer,
+    )
+
+    from r2cnn_qgis.detection_features import detection_fields
+
+    layer = QgsVectorLayer("Polygon?crs=EPSG:32631", "detections", "memory")
+    layer.dataProvider().addAttributes(detection_fields().toList())
+    layer.updateFields()
+    features = []
+    for index, score in enumerate(scores):
+        feature = QgsFeature(layer.fields())
+        feature.setGeometry(QgsGeometry.fromRect(QgsRectangle(index * 20.0, 0.0, index * 20.0 + 12.0, 12.0)))
+        feature.setAttributes([score, 0.9, "aircraft", "scene.tif"])
+        features.append(feature)
+    assert layer.dataProvider().addFeatures(features)
+    if provider == "memory":
+        return layer
+    path = str(tmp_path / "detections.gpkg")
+    options = QgsVectorFileWriter.SaveVectorOptions()
+    error = QgsVectorFileWriter.writeAsVectorFormatV3(layer, path, QgsCoordinateTransformContext(), options)
+    assert error[0] == QgsVectorFileWriter.NoError, error
+    return QgsVectorLayer(path, "detections", "ogr")
 
 
 def write_test_model(path: Path) -> Path:
@@ -99,9 +132,22 @@ def make_fake_iface():
     class MessageBar:
         def __init__(self):
             self.messages: list[tuple[str, str, object]] = []
+            self.items: list = []  # the QgsMessageBarItem of each pushWidget, None for plain messages
 
         def pushMessage(self, title, text, level=0, duration=-1):
             self.messages.append((title, text, level))
+            self.items.append(None)
+
+        def pushWidget(self, item, level=0, duration=-1):
+            self.messages.append((item.title(), item.text(), level))
+            self.items.append(item)
+
+        def buttons(self, index=-1) -> dict:
+            """Label -> QPushButton of a pushed item (empty for a plain message)."""
+            from qgis.PyQt.QtWidgets import QPushButton
+
+            item = self.items[index]
+            return {} if item is None else {b.text(): b for b in item.findChildren(QPushButton)}
 
     class FakeIface(QObject):
         currentLayerChanged = pyqtSignal(object)
@@ -122,6 +168,10 @@ def make_fake_iface():
 
         def activeLayer(self):
             return self.active_layer
+
+        def setActiveLayer(self, layer):
+            self.active_layer = layer
+            return True
 
         def addToolBarIcon(self, action):
             self.toolbar.addAction(action)

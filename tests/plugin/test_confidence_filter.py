@@ -7,41 +7,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # --import-mode=importlib: make plugin_helpers importable
-from plugin_helpers import ensure_provider, write_scene, write_test_model  # noqa: E402
-
-SCORES = (0.35, 0.5, 0.62, 0.8, 0.97)
-
-
-def detection_layer(scores=SCORES, provider="memory", tmp_path=None):
-    """A detection layer with the plugin's schema and the given scores (memory or GeoPackage)."""
-    from qgis.core import (
-        QgsCoordinateTransformContext,
-        QgsFeature,
-        QgsGeometry,
-        QgsRectangle,
-        QgsVectorFileWriter,
-        QgsVectorLayer,
-    )
-
-    from r2cnn_qgis.detection_features import detection_fields
-
-    layer = QgsVectorLayer("Polygon?crs=EPSG:32631", "detections", "memory")
-    layer.dataProvider().addAttributes(detection_fields().toList())
-    layer.updateFields()
-    features = []
-    for index, score in enumerate(scores):
-        feature = QgsFeature(layer.fields())
-        feature.setGeometry(QgsGeometry.fromRect(QgsRectangle(index * 20.0, 0.0, index * 20.0 + 12.0, 12.0)))
-        feature.setAttributes([score, 0.9, "aircraft", "scene.tif"])
-        features.append(feature)
-    assert layer.dataProvider().addFeatures(features)
-    if provider == "memory":
-        return layer
-    path = str(tmp_path / "detections.gpkg")
-    options = QgsVectorFileWriter.SaveVectorOptions()
-    error = QgsVectorFileWriter.writeAsVectorFormatV3(layer, path, QgsCoordinateTransformContext(), options)
-    assert error[0] == QgsVectorFileWriter.NoError, error
-    return QgsVectorLayer(path, "detections", "ogr")
+from plugin_helpers import detection_layer, ensure_provider, write_scene, write_test_model  # noqa: E402
 
 
 @pytest.mark.parametrize("provider", ["memory", "ogr"])

@@ -1,7 +1,6 @@
-"""The missing-dependency notice: which modules are missing, and the exact pip command for QGIS's Python."""
+"""The missing-dependency notice: which modules are missing, where to install them, the engine on sys.path."""
 from __future__ import annotations
 
-import shlex
 import sys
 import types
 from pathlib import Path
@@ -28,41 +27,40 @@ def test_message_is_none_when_everything_imports():
     assert missing_dependency_message() is None  # this environment has onnxruntime and rasterio
 
 
-def test_install_command_for_a_system_python_under_pep_668(monkeypatch):
-    import numpy
+def test_message_points_at_the_install_dialog_not_at_a_command(monkeypatch):
+    from r2cnn_qgis.dependencies import missing_dependency_message
 
-    from r2cnn_qgis import dependencies
-
-    monkeypatch.setattr(dependencies, "_in_virtualenv", lambda: False)
-    monkeypatch.setattr(dependencies, "_externally_managed", lambda: True)
-    words = shlex.split(dependencies.install_command(["onnxruntime"]))
-    assert words[:4] == [sys.executable, "-m", "pip", "install"]
-    assert "--user" in words and "--break-system-packages" in words
-    assert "onnxruntime" in words
-    assert f"numpy=={numpy.__version__}" in words  # pip must not replace QGIS's numpy
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    message = missing_dependency_message()
+    assert message is not None and "\n" not in message
+    assert "onnxruntime" in message and "rasterio" not in message
+    assert "Raster > R2-CNN aircraft detection > Install dependencies" in message
+    assert "pip" not in message and "--user" not in message  # no command for a Python that may be the wrong one
 
 
-def test_install_command_inside_a_virtualenv_has_no_user_flag(monkeypatch):
-    from r2cnn_qgis import dependencies
+def test_import_error_says_why(monkeypatch):
+    from r2cnn_qgis.dependencies import import_error
 
-    monkeypatch.setattr(dependencies, "_in_virtualenv", lambda: True)
-    words = shlex.split(dependencies.install_command(["onnxruntime", "rasterio"]))
-    assert "--user" not in words and "--break-system-packages" not in words
-    assert words[-3:-1] == ["onnxruntime", "rasterio"]
+    assert import_error("json") is None
+    assert "ModuleNotFoundError" in import_error("no_such_module_r2cnn")
 
 
-def test_python_executable_when_sys_executable_is_the_qgis_binary(monkeypatch, tmp_path):
-    from r2cnn_qgis import dependencies
+def test_the_plugin_folder_is_appended_to_sys_path_only_when_it_exists(monkeypatch, tmp_path):
+    from r2cnn_qgis.dependencies import activate_packages_dir
 
-    version = f"{sys.version_info.major}.{sys.version_info.minor}"
-    (tmp_path / "bin").mkdir()
-    interpreter = tmp_path / "bin" / f"python{version}"
-    interpreter.write_text("")
-    monkeypatch.setattr(sys, "executable", str(tmp_path / "bin" / "qgis-bin"))
-    monkeypatch.setattr(sys, "exec_prefix", str(tmp_path))
-    assert dependencies.python_executable() == str(interpreter)
-    monkeypatch.setattr(sys, "exec_prefix", str(tmp_path / "nowhere"))
-    assert dependencies.python_executable() == f"python{version}"
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    folder = tmp_path / "r2cnn_packages" / "python3.11"
+    activate_packages_dir(folder)
+    assert str(folder) not in sys.path
+    folder.mkdir(parents=True)
+    (folder / "r2cnn_fake_dependency_a.py").write_text("VALUE = 7\n")
+    activate_packages_dir(folder)
+    assert sys.path[-1] == str(folder)  # last: it can add modules, never hide QGIS's own
+    activate_packages_dir(folder)
+    assert sys.path.count(str(folder)) == 1
+    import r2cnn_fake_dependency_a
+
+    assert r2cnn_fake_dependency_a.VALUE == 7
 
 
 def test_engine_is_found_beside_the_plugin_in_a_checkout():

@@ -1,4 +1,4 @@
-"""The plugin in a (stand-in) QGIS window: button, menu, dock, background run, missing-dependency notice."""
+"""The plugin in a (stand-in) QGIS window: button, menu, dock, background run, save, install dialog."""
 from __future__ import annotations
 
 import sys
@@ -72,6 +72,7 @@ def wait_for(run, timeout_s=30.0):
         QgsApplication.processEvents()
         time.sleep(0.01)
     assert run.done, "the background task did not report back"
+    QgsApplication.processEvents()  # the success message is pushed on the next turn of the event loop
 
 
 def test_init_gui_adds_button_menu_dock_and_provider(plugin):
@@ -80,7 +81,9 @@ def test_init_gui_adds_button_menu_dock_and_provider(plugin):
     iface = plugin.iface
     assert plugin.detect_action in iface.toolbar.actions()
     assert plugin.detect_action.text() == "Detect aircraft in active layer"
-    assert plugin.detect_action in iface.menus["&R2-CNN aircraft detection"]
+    menu = iface.menus["&R2-CNN aircraft detection"]
+    assert [action.text() for action in menu] == [
+        "Detect aircraft in active layer", "Aircraft confidence", "Install dependencies\u2026"]
     assert plugin.dock is not None and plugin.dock.parent() is iface.window
     assert QgsApplication.processingRegistry().algorithmById("r2cnn:detectaircraft") is not None
     assert iface.bar.messages == []  # onnxruntime and rasterio import here: nothing to say
@@ -109,7 +112,21 @@ def test_button_runs_in_the_background_and_adds_the_styled_layer_above_the_raste
     assert "score" in layer.displayExpression()
     assert plugin.dock.layer() is layer and plugin.dock.isVisibleTo(plugin.iface.window)  # window not shown
     assert plugin.dock.count_text() == f"{len(AIRCRAFT_PX)} of {len(AIRCRAFT_PX)} aircraft visible"
-    assert plugin.iface.bar.messages[-1][2] == Qgis.Success
+    assert plugin.iface.activeLayer() is layer  # Identify and the dock act on the result
+    assert project.layerTreeRoot().findLayer(layer.id()).isExpanded()
+    assert renderer.ranges()[0].lowerValue() == pytest.approx(0.3)  # the algorithm's default threshold
+    title, text, level = plugin.iface.bar.messages[-1]
+    assert level == Qgis.Success and text.startswith(f"{len(AIRCRAFT_PX)} aircraft found in scene.")
+    assert text.endswith("Temporary layer:") and "\n" not in text
+
+    saved = tmp_path / "saved" / "aircraft_scene.gpkg"
+    saved.parent.mkdir()
+    asked = []
+    plugin.ask_save_path = lambda _parent, suggested: asked.append(suggested) or str(saved)
+    plugin.iface.bar.buttons()["Save as GeoPackage\u2026"].click()
+    assert asked == [tmp_path / "aircraft_scene.gpkg"]  # suggested beside the raster
+    assert layer.providerType() == "ogr" and saved.is_file() and layer.featureCount() == len(AIRCRAFT_PX)
+    assert "saved to" in plugin.iface.bar.messages[-1][1]
 
 
 def test_cancelling_the_task_adds_nothing(plugin, project_with_scene, tmp_path, monkeypatch):
@@ -146,10 +163,12 @@ def test_button_without_a_raster_says_so(plugin, qgis_app):
     assert "raster layer" in plugin.iface.bar.messages[-1][1]
 
 
-def test_missing_onnxruntime_plugin_still_loads_and_says_how_to_install(qgis_app, monkeypatch):
+def test_missing_onnxruntime_plugin_still_loads_and_offers_the_install_dialog(qgis_app, monkeypatch, tmp_path):
     from qgis.core import QgsApplication
 
     import r2cnn_qgis
+    from r2cnn_qgis.install_dialog import InstallDialog
+    from r2cnn_qgis.interpreter import FinderResult, Interpreter
 
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # `import onnxruntime` now fails
     registry = QgsApplication.processingRegistry()
@@ -157,15 +176,50 @@ def test_missing_onnxruntime_plugin_still_loads_and_says_how_to_install(qgis_app
         registry.removeProvider("r2cnn")
     iface = make_fake_iface()
     plugin = r2cnn_qgis.classFactory(iface)
+
+    def fake_pip_that_provides_onnxruntime(python, target):
+        """'Installing' makes the import work again, as a real install into the plugin folder would."""
+        from qgis.PyQt.QtCore import QObject, QTimer, pyqtSignal
+
+        class Installer(QObject):
+            output = pyqtSignal(str)
+            finished = pyqtSignal(bool, str)
+
+            def start(self, requirements):
+                self.requirements = requirements
+                monkeypatch.delitem(sys.modules, "onnxruntime")
+                QTimer.singleShot(0, lambda: self.finished.emit(True, "installed onnxruntime==1.0"))
+
+            def cancel(self):
+                pass
+
+        return Installer()
+
+    interpreter = FinderResult(Interpreter("/usr/bin/python3", tuple(sys.version_info[:3]), True))
+    plugin.install_dialog_factory = lambda parent: InstallDialog(
+        parent, finder=lambda: interpreter, installer_factory=fake_pip_that_provides_onnxruntime,
+        target=tmp_path / "pkgs", prefer_gpu=False)
     plugin.initGui()
     try:
         assert registry.algorithmById("r2cnn:detectaircraft") is not None  # the provider is still there
         assert len(iface.bar.messages) == 1
         text = iface.bar.messages[0][1]
-        assert "onnxruntime" in text and f"{sys.executable} -m pip install" in text
-        assert "onnxruntime" in text.split("pip install", 1)[1]
+        assert "onnxruntime" in text and "\n" not in text and "pip" not in text
+        assert plugin.install_action in iface.menus["&R2-CNN aircraft detection"]
+        iface.bar.buttons(0)["Install\u2026"].click()  # the message's button opens the dialog
+        dialog = plugin.install_dialog
+        assert dialog is not None and dialog.isVisible()
+        assert dialog.selected_requirements() == ["onnxruntime"]
+        dialog.hide()
+
         iface.active_layer = None
-        assert plugin.run_on_active_layer() is None  # the button repeats the notice instead of failing
-        assert iface.bar.messages[-1][1] == text
+        assert plugin.run_on_active_layer() is None  # the button brings the dialog back instead of failing
+        assert plugin.install_dialog is dialog and dialog.isVisible()
+        dialog.start_install()
+        deadline = time.monotonic() + 10
+        while dialog.installer is not None and time.monotonic() < deadline:
+            QgsApplication.processEvents()
+        assert dialog.missing_required() == []
+        assert "ready" in iface.bar.messages[-1][1]
     finally:
         plugin.unload()

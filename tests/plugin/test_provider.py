@@ -9,7 +9,7 @@ from plugin_helpers import ensure_provider  # noqa: E402
 
 EXPECTED_PARAMETERS = [
     "INPUT", "BANDS", "MODEL", "SCORE_THRESHOLD", "USE_GATE", "GATE_THRESHOLD", "DEVICE", "PRECISION",
-    "TILE_SIZE",
+    "RUNTIME", "TILE_SIZE",
     "OVERLAP", "EXTENT", "OUTPUT",
 ]
 
@@ -22,7 +22,7 @@ def test_provider_registers_and_lists_the_algorithm(qgis_app):
     assert registry.providerById("r2cnn") is provider
     assert provider.name() == "R2-CNN aircraft detection"
     assert not provider.icon().isNull()
-    assert [alg.id() for alg in provider.algorithms()] == ["r2cnn:detectaircraft"]
+    assert sorted(alg.id() for alg in provider.algorithms()) == ["r2cnn:detectaircraft", "r2cnn:evaluatedetections"]
 
     algorithm = registry.algorithmById("r2cnn:detectaircraft")
     assert algorithm.displayName() == "Detect aircraft"

@@ -1,7 +1,6 @@
 """A picture of what the plugin gives: a generated scene and its styled detection layer rendered by QGIS."""
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -11,9 +10,6 @@ sys.path.insert(0, str(Path(__file__).parent))  # --import-mode=importlib: make 
 from plugin_helpers import AIRCRAFT_PX, REPO_ROOT, box_map, ensure_provider, write_scene, write_test_model  # noqa: E402
 
 BUNDLED_MODEL = REPO_ROOT / "resources" / "models" / "r2cnn_aircraft.onnx"
-README_PICTURE = REPO_ROOT / "docs" / "quicklook_qgis.png"
-# Set to 1 to (re)write docs/quicklook_qgis.png, the README's picture, from the real-model run.
-WRITE_README_PICTURE = os.environ.get("R2CNN_WRITE_QUICKLOOK") == "1"
 HIGH_SCORE_RGB = (0xE3, 0x1A, 0x1C)  # aircraft.qml's colour for scores 0.85 .. 1.0
 
 
@@ -128,8 +124,6 @@ def test_real_model_finds_the_known_aircraft_of_a_generated_scene(qgis_app, tmp_
                f"{match.matched} of {match.true_count} aircraft found, {match.detected_count} boxes")
     extent = detections_extent(layer, raster)
     render_png([layer, raster], extent, (1024, 768), tmp_path / "quicklook_real_model.png", caption)
-    if WRITE_README_PICTURE:
-        render_png([layer, raster], extent, (1024, 768), README_PICTURE, caption)
 
 
 @pytest.mark.skipif(not BUNDLED_MODEL.is_file(), reason=f"the shipped model {BUNDLED_MODEL} is not there yet")

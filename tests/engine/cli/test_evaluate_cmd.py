@@ -89,3 +89,40 @@ def test_evaluate_errors_are_one_line(airbus_root, tmp_path, capsys):
     assert main(["evaluate", "--dataset", str(airbus_root), "--model", str(tmp_path / "missing.onnx")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_object_scale_resamples_the_images(airbus_root, monkeypatch, capsys):
+    """With aircraft 25 % smaller, the oracle must answer with boxes 25 % smaller to score 1."""
+    annotations = read_annotations(airbus_root)
+    ids = split_ids("val", airbus_root)[:2]
+    scale = 0.75
+
+    def oracle(boxes_divisor):
+        return lambda *args, **kwargs: Oracle([annotations[i][0] / boxes_divisor for i in ids])
+
+    monkeypatch.setattr(engine.runtime, "load_detector", oracle(4.0 / scale))
+    assert main(["evaluate", "--dataset", str(airbus_root), "--limit", "2", "--object-scale", "0.75", "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "aircraft x0.75 their size" in out and "VOC AP50 (IoU 0.5, scores >= 0.05): 1.000" in out
+    monkeypatch.setattr(engine.runtime, "load_detector", oracle(4.0))  # true-size boxes on shrunken images
+    assert main(["evaluate", "--dataset", str(airbus_root), "--limit", "2", "--object-scale", "0.75", "-q"]) == 0
+    assert "scores >= 0.05): 1.000" not in capsys.readouterr().out
+
+
+def test_whole_scene_table_through_detect(tmp_path, capsys):
+    from engine.synthetic.scene_set import build_scene
+    from tests.engine.synthetic.test_scene_set import _airports
+
+    build_scene(tmp_path / "scene.tif", _airports(2), seed=3, bits=10, size_px=(1400, 1400), clouds=1, workers=1)
+    report = tmp_path / "scenes.json"
+    assert main(["evaluate", "--split", "none", "--scenes", str(tmp_path), "--json", str(report), "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "whole scenes" in out and "scene.tif | 6 |" in out
+    rows = json.loads(report.read_text())["scenes"]
+    assert rows[0]["true_count"] == 6 and rows[-1]["scene"] == "all" and 0.0 <= rows[-1]["recall"] <= 1.0
+
+
+def test_scenes_without_truth_are_one_clear_error(tmp_path, capsys):
+    (tmp_path / "x.tif").write_bytes(b"")
+    assert main(["evaluate", "--split", "none", "--scenes", str(tmp_path / "x.tif")]) == 2
+    assert "no truth file" in capsys.readouterr().err

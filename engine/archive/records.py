@@ -1,0 +1,98 @@
+"""What resuming compares: a scene's input stamp (size, mtime), the model file's hash and the settings' hash,
+and the SceneRecord each scene gets in the catalogue (done / failed / skipped, detections, time, error)."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+
+from engine.atomic_output import is_gdal_virtual
+from engine.config import DetectConfig
+from engine.errors import ModelError, RasterInputError
+
+DONE, FAILED, SKIPPED = "done", "failed", "skipped"  # skipped: not run (interrupted); the next run does it
+STATUSES = (DONE, FAILED, SKIPPED)
+SCENES_DIR = "scenes"  # per-scene GeoPackages, inside the output folder
+HASH_CHARS = 16  # 64 bits of sha256: enough to tell two models or two settings apart
+# DetectConfig fields that are not detection settings: the model is hashed by its content, extra is tuning.
+_NOT_SETTINGS = ("model_path", "extra")
+
+
+@dataclass(frozen=True)
+class InputStamp:
+    """Size and modification time of an input: a re-written scene is run again."""
+
+    size: int
+    mtime_ns: int
+
+
+def input_stamp(path: str) -> InputStamp:
+    """os.stat for local files; GDAL's VSIStatL for URLs (/vsis3/..., /vsicurl/...), to the second."""
+    if not is_gdal_virtual(path):
+        try:
+            stat = os.stat(path)
+        except OSError as exc:
+            raise RasterInputError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        return InputStamp(stat.st_size, stat.st_mtime_ns)
+    from osgeo import gdal
+
+    stat = gdal.VSIStatL(path, gdal.VSI_STAT_EXISTS_FLAG | gdal.VSI_STAT_SIZE_FLAG)
+    if stat is None:
+        raise RasterInputError(f"cannot reach {path} (GDAL finds nothing there)")
+    return InputStamp(int(stat.size), int(stat.mtime) * 1_000_000_000)
+
+
+def file_hash(path: str) -> str:
+    """sha256 of a file's bytes (the model): a re-trained model under the same name re-runs every scene."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:
+        raise ModelError(f"cannot read the model {path}: {exc.strerror or exc}") from exc
+    return digest.hexdigest()[:HASH_CHARS]
+
+
+def settings_hash(config: DetectConfig) -> str:
+    """Hash of every detection setting (thresholds, tiling, bands, stretch, device...), the model left out."""
+    settings = {k: v for k, v in dataclasses.asdict(config).items() if k not in _NOT_SETTINGS}
+    text = json.dumps(settings, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:HASH_CHARS]
+
+
+def scene_output_name(path: str) -> str:
+    """scenes/<stem>-<hash of the full path>.gpkg: scenes with one name in two folders never collide."""
+    stem = os.path.splitext(os.path.basename(path.rstrip("/")))[0] or "scene"
+    token = hashlib.sha1(path.encode()).hexdigest()[:8]
+    return f"{SCENES_DIR}/{stem}-{token}.gpkg"
+
+
+@dataclass(frozen=True)
+class SceneRecord:
+    """One scene's row in the catalogue (footprint_wkt in EPSG:4326, None when unknown or not georeferenced)."""
+
+    path: str
+    status: str
+    detections: int = 0
+    seconds: float = 0.0
+    error: str = ""
+    model_hash: str = ""
+    settings_hash: str = ""
+    input_size: int = -1
+    input_mtime_ns: int = -1
+    output: str = ""  # the per-scene GeoPackage, relative to the output folder
+    worker: str = ""
+    finished: str = ""  # UTC, ISO 8601
+    footprint_wkt: str | None = None
+
+    def matches(self, stamp: InputStamp, model_hash: str, settings_hash: str) -> bool:
+        """Done with this very input, model and settings: resuming skips it."""
+        return (
+            self.status == DONE
+            and (self.input_size, self.input_mtime_ns) == (stamp.size, stamp.mtime_ns)
+            and (self.model_hash, self.settings_hash) == (model_hash, settings_hash)
+        )

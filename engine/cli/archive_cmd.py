@@ -1,0 +1,187 @@
+"""`r2cnn detect-archive INPUT... -o OUTDIR`: many scenes on Dask distributed (a local cluster or a scheduler's),
+one GeoPackage per scene and a catalogue, resumable; the detection options are `r2cnn detect`'s own."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from engine.cli import detect_cmd
+from engine.cli.arg_types import positive_int
+from engine.errors import CliError, ModelError, R2cnnError
+
+# r2cnn detect's per-scene options, taken from its parser so that both commands always take the same ones.
+SCENE_OPTIONS = (
+    "tile_size", "overlap", "batch_size", "window_patches", "no_prescreen", "bands", "gsd", "stretch", "force",
+)
+_SHOWN_FAILURES = 10
+
+
+def register(subparsers) -> None:
+    """Add the subcommand: inputs, output folder, cluster, tries, and r2cnn detect's model and scene options."""
+    parser = subparsers.add_parser(
+        "detect-archive",
+        help="detect aircraft in many scenes on Dask -> one GeoPackage per scene + a catalogue",
+        description="Run `r2cnn detect` on every scene of an archive, one Dask task per scene, on a local cluster "
+        "or an existing one (--scheduler). Writes OUTDIR/scenes/<scene>-<id>.gpkg per scene and "
+        "OUTDIR/catalogue.gpkg (layer 'scenes': one footprint per scene with status, detections, seconds, error, "
+        "model and settings hash). Run it again to resume: scenes done with the same input (size, mtime), model "
+        "and settings are skipped. Exit 0: every scene done; 1: some failed (listed); 2: bad input; 130: Ctrl-C "
+        "(finished scenes kept).",
+    )
+    parser.add_argument(
+        "inputs", nargs="+", metavar="INPUT",
+        help="rasters, folders (searched recursively), globs, or manifests (.csv / .txt of paths or GDAL URLs)",
+    )
+    parser.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder (created if missing)")
+    cluster = parser.add_argument_group("cluster")
+    cluster.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler (tcp://host:8786)")
+    cluster.add_argument(
+        "--workers", type=positive_int, metavar="N",
+        help="local cluster: worker processes (default: one per core, 2 GB of memory each)",
+    )
+    cluster.add_argument(
+        "--threads-per-worker", type=positive_int, metavar="T",
+        help="local cluster: scenes each worker runs at once (default 1)",
+    )
+    cluster.add_argument(
+        "--model-threads", type=positive_int, metavar="N",
+        help="inference threads per scene (default: the cores shared among the scenes running at once)",
+    )
+    cluster.add_argument(
+        "--dashboard-address", default=":8787", metavar="HOST:PORT", help="local cluster's dashboard (default :8787)"
+    )
+    parser.add_argument(
+        "--tries", type=positive_int, default=2, metavar="N",
+        help="runs of a scene that fails (a corrupt file) before it is recorded as failed (default 2); a worker "
+        "that dies is Dask's business: its scenes run elsewhere",
+    )
+    parser.add_argument(
+        "--all-detections", action="store_true",
+        help="also every detection in the catalogue's layer 'aircraft' (EPSG:4326)",
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary (failures only)")
+    detect_cmd.add_model_options(parser)
+    _add_scene_options(parser.add_argument_group("scene options (as r2cnn detect)"))
+    parser.set_defaults(func=run)
+
+
+def _add_scene_options(group) -> None:
+    """r2cnn detect's per-scene options, the same argparse actions (help, types, defaults)."""
+    scratch = argparse.ArgumentParser(add_help=False).add_subparsers()
+    detect_cmd.register(scratch)
+    copied = set()
+    for action in scratch.choices["detect"]._actions:
+        if action.dest in SCENE_OPTIONS:
+            group._add_action(action)
+            copied.add(action.dest)
+    if copied != set(SCENE_OPTIONS):  # r2cnn detect renamed an option: every CLI test fails here, not a user
+        raise RuntimeError(f"r2cnn detect no longer has the options {sorted(set(SCENE_OPTIONS) - copied)}")
+
+
+def run(args) -> int:
+    """Check inputs, model and cluster options, run the archive, print the summary; 1 when scenes failed."""
+    from engine.archive import ArchiveSettings, ClusterSpec, collect_inputs, connect, dashboard_link, run_archive
+    from engine.archive.outdir import check_outdir, clear_temporaries
+
+    if args.scheduler and (args.workers or args.threads_per_worker):
+        raise CliError("--workers and --threads-per-worker size a local cluster; not with --scheduler")
+    config = detect_cmd.detect_config(args)
+    say = (lambda _m: None) if args.quiet else (lambda m: print(m, file=sys.stderr))
+    spec = ClusterSpec(args.scheduler, args.workers, args.threads_per_worker, args.dashboard_address)
+    settings = ArchiveSettings(
+        args.output, config, args.tries, args.all_detections, args.model_threads or spec.model_threads()
+    )
+    progress, summary = _Progress(args.quiet), None
+    try:
+        check_outdir(args.output)
+        scenes = collect_inputs(args.inputs)
+        _check_model(config)
+        with connect(spec) as client:
+            say(f"dashboard: {dashboard_link(client)}")
+            say(_cluster_line(client, spec))
+            summary = run_archive(scenes, settings, client, progress.record, progress.start)
+    except R2cnnError as exc:
+        raise CliError(str(exc)) from exc
+    except KeyboardInterrupt:
+        progress.close()
+        if summary is None:  # else the signal came while the cluster shut down: every scene had finished
+            say(f"{progress.finished} scene(s) finished and kept; the same command resumes")
+            raise
+    finally:
+        clear_temporaries(args.output)  # what workers killed mid-write left, now that they are gone
+    progress.close()
+    failed = [r for r in summary.records if r.status == "failed"]
+    for record in failed[:_SHOWN_FAILURES]:
+        named = record.error if record.path in record.error else f"{record.path}: {record.error}"
+        print(f"failed: {named}", file=sys.stderr)
+    if len(failed) > _SHOWN_FAILURES:
+        print(f"... and {len(failed) - _SHOWN_FAILURES} more failed (catalogue, status 'failed')", file=sys.stderr)
+    say(
+        f"{len(summary.records)} scenes: {summary.count('done')} done ({summary.kept} kept from earlier runs), "
+        f"{len(failed)} failed, {summary.count('skipped')} skipped; {summary.detections} aircraft; "
+        f"{summary.seconds:.1f} s; catalogue {summary.catalogue}"
+    )
+    return 1 if failed else 0
+
+
+def _check_model(config) -> None:
+    """Load the model once here: a bad --model is one line now, not one failure per scene later."""
+    from engine.runtime import load_detector
+
+    detector = load_detector(
+        config.model_path, config.backend, config.device, config.score_threshold, 1,
+        precision=config.precision, runtime=config.runtime,
+    )
+    fixed = getattr(detector, "patch_size", None)
+    if config.tile_size is not None and fixed is not None and config.tile_size != fixed:
+        raise ModelError(f"this model takes {fixed} px patches; --tile-size {config.tile_size} is not possible")
+    if config.tile_size is not None and config.tile_size < 32:
+        raise CliError("--tile-size must be at least 32 px")
+
+
+def _cluster_line(client, spec) -> str:
+    """How many workers and threads the scenes run on."""
+    workers = client.scheduler_info().get("workers", {})
+    threads = sum(w.get("nthreads", 0) for w in workers.values())
+    where = spec.scheduler or "a local cluster"
+    return f"{len(workers)} worker(s), {threads} thread(s) on {where}"
+
+
+class _Progress:
+    """A tqdm bar over scenes (aircraft and failures so far) on a terminal; one line per scene otherwise."""
+
+    def __init__(self, quiet: bool):
+        self.quiet, self.finished, self.failed, self.aircraft = quiet, 0, 0, 0
+        self._bar, self._total, self._done = None, 0, 0
+
+    def start(self, to_run: int, kept: int) -> None:
+        self._total, self._done = to_run + kept, kept
+        if self.quiet:
+            return
+        print(f"{to_run + kept} scenes: {kept} already done, {to_run} to run", file=sys.stderr)
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=to_run + kept, initial=kept, unit="scene", desc="scenes", leave=True)
+
+    def record(self, record) -> None:
+        self.finished += record.status == "done"
+        self.failed += record.status == "failed"
+        self.aircraft += record.detections
+        self._done += 1
+        if self._bar is not None:
+            if record.status == "failed":
+                self._bar.write(f"failed: {os.path.basename(record.path)}: {record.error}", file=sys.stderr)
+            self._bar.set_postfix(aircraft=self.aircraft, failed=self.failed, refresh=False)
+            self._bar.update(1)
+        elif not self.quiet:
+            what = f"{record.detections} aircraft, {record.seconds:.1f} s" if record.status == "done" else record.error
+            name = os.path.basename(record.path)
+            print(f"[{self._done}/{self._total}] {record.status} {name}: {what}", file=sys.stderr)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

@@ -1,0 +1,110 @@
+"""The errors on the map: one GeoPackage with layers true_positive, false_positive and false_negative
+(feature_id, score, iou, matched_id, source), boxes in the rasters' CRS, staged beside the target and
+published whole (engine.atomic_output)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from osgeo import gdal, ogr, osr
+
+from engine.atomic_output import StagedOutput
+from engine.errors import OutputError
+from engine.evaluation.box_errors import LAYERS, BoxSet, error_rows
+from engine.evaluation.labelled_result import LabelledEvaluation
+from engine.pipeline.georef import box_rings_map
+from engine.pipeline.gpkg_writer import UNDEFINED_CARTESIAN_SRS_ID, output_srs
+
+FIELDS = (
+    ("feature_id", ogr.OFTInteger64),  # the detection's id (TP, FP) or the reference's (FN)
+    ("score", ogr.OFTReal),  # the detection's score; FN: the best-overlapping kept detection's (NULL: none)
+    ("iou", ogr.OFTReal),  # with the match; FP / FN: with the best-overlapping counterpart (0: none)
+    ("matched_id", ogr.OFTInteger64),  # TP: the reference matched; FP / FN: the best-overlapping one (NULL: none)
+    ("source", ogr.OFTString),  # raster or image name
+)
+
+
+def stage_error_layers(evaluation: LabelledEvaluation, out_path: str, overwrite: bool = False,
+                       protect: Sequence[str] = ()) -> StagedOutput:
+    """Write the three layers to a temporary beside out_path (publish() makes it out_path)."""
+    frames = [s.frame for s in evaluation.sets]
+    if any(f is None for f in frames):
+        raise OutputError("error layers need the rasters' georeference")
+    srs = output_srs(frames)
+    staged = StagedOutput(out_path, ".gpkg", overwrite, protect)
+    try:
+        _write(evaluation, staged.tmp, srs)
+    except BaseException:
+        staged.discard()
+        raise
+    return staged
+
+
+def _write(evaluation: LabelledEvaluation, path: str, srs) -> None:
+    """The OGR part: three layers, one transaction each."""
+    previous = ogr.GetUseExceptions()
+    ogr.UseExceptions()
+    gdal.PushErrorHandler("CPLQuietErrorHandler")
+    try:
+        dataset = ogr.GetDriverByName("GPKG").CreateDataSource(path)
+        layers = {}
+        for name in LAYERS:
+            layer = dataset.CreateLayer(name, srs=srs, geom_type=ogr.wkbPolygon, options=["SPATIAL_INDEX=YES"])
+            for field_name, kind in FIELDS:
+                layer.CreateField(ogr.FieldDefn(field_name, kind))
+            layers[name] = layer
+        if srs is None:
+            for table in ("gpkg_geometry_columns", "gpkg_contents"):
+                dataset.ExecuteSQL(f"UPDATE {table} SET srs_id = {UNDEFINED_CARTESIAN_SRS_ID} "
+                                   f"WHERE table_name IN ({', '.join(repr(n) for n in LAYERS)})")
+        for name, layer in layers.items():
+            layer.StartTransaction()
+            for box_set, errors in zip(evaluation.sets, evaluation.errors, strict=True):
+                _add(layer, box_set, error_rows(box_set, errors)[name], srs)
+            layer.CommitTransaction()
+        layers = layer = dataset = None  # closes and flushes before publishing
+    except RuntimeError as exc:
+        raise OutputError(f"cannot write the error layers: {str(exc).strip() or 'GDAL gave no reason'}") from exc
+    finally:
+        gdal.PopErrorHandler()
+        if not previous:
+            ogr.DontUseExceptions()
+
+
+def _add(layer, box_set: BoxSet, rows: list[tuple], srs) -> None:
+    """Rows of one set as polygons in the layer's CRS."""
+    if not rows:
+        return
+    sx, sy = box_set.frame.scale_xy
+    boxes_raster_px = np.array([row[0] for row in rows], np.float64) * np.array([sx, sy, sx, sy])
+    rings = box_rings_map(boxes_raster_px, box_set.frame.transform)
+    to_layer = _transform(box_set.frame.crs_wkt, srs)
+    definition = layer.GetLayerDefn()
+    for ring_map, (_box, feature_id, score, iou, matched) in zip(rings, rows, strict=True):
+        ring = ogr.Geometry(ogr.wkbLinearRing)
+        for x, y in ring_map:
+            ring.AddPoint_2D(float(x), float(y))
+        polygon = ogr.Geometry(ogr.wkbPolygon)
+        polygon.AddGeometry(ring)
+        if to_layer is not None:
+            polygon.Transform(to_layer)
+        feature = ogr.Feature(definition)
+        feature.SetGeometry(polygon)
+        for index, value in enumerate((feature_id, score, iou, matched, box_set.name)):
+            if value is None or (isinstance(value, float) and math.isnan(value)):
+                feature.SetFieldNull(index)
+            else:
+                feature.SetField(index, value)
+        layer.CreateFeature(feature)
+
+
+def _transform(wkt: str | None, srs) -> osr.CoordinateTransformation | None:
+    """None when the set already is in the layer's CRS."""
+    if wkt is None or srs is None:
+        return None
+    source = osr.SpatialReference()
+    source.ImportFromWkt(wkt)
+    source.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    return None if source.IsSame(srs) else osr.CoordinateTransformation(source, srs)

@@ -1,0 +1,89 @@
+"""`r2cnn detect-archive` as a user runs it: Ctrl-C on the whole process group mid-run keeps the finished
+scenes and nothing partial, the same command resumes without redoing them; bad input is one line, exit 2."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from osgeo import ogr
+
+from engine.archive.catalogue import read_catalogue
+from engine.cli.main import main
+from tests.engine.archive.helpers import scene_answer, temporaries
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def _command(inputs, outdir, model) -> list[str]:
+    return [
+        sys.executable, "-m", "engine.cli.main", "detect-archive", str(inputs), "-o", str(outdir), "--model", model,
+        "--workers", "2", "--threads-per-worker", "1", "--dashboard-address", ":0",
+    ]
+
+
+@pytest.mark.slow
+def test_ctrl_c_keeps_finished_scenes_leaves_nothing_partial_and_the_same_command_resumes(archive_data, tmp_path):
+    folder, outdir = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    reference = {}
+    for path in archive_data.good:  # five scenes on two workers: three or more left when the first is done
+        reference[shutil.copy(path, folder)] = archive_data.reference[path]
+    command = _command(folder, outdir, archive_data.model)
+    proc = subprocess.Popen(command, cwd=REPO_ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    lines = []
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            lines.append(line)
+            if "] done " in line or not line:
+                break
+        assert "dashboard: http://" in "".join(lines)
+        os.killpg(proc.pid, signal.SIGINT)  # a terminal's Ctrl-C: the driver and its workers (this test's own)
+        rest = proc.communicate(timeout=120)[1]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    stderr = "".join(lines) + rest
+    assert proc.returncode == 130, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    catalogue = read_catalogue(str(outdir / "catalogue.gpkg"))
+    done = {path: record for path, record in catalogue.items() if record.status == "done"}
+    assert done and len(done) < len(reference), stderr
+    assert {r.status for r in catalogue.values()} <= {"done", "skipped"} and len(catalogue) == len(reference)
+    assert temporaries(outdir) == []
+    for name in os.listdir(outdir / "scenes"):  # whole files only (a scene may have been published unrecorded)
+        assert ogr.Open(str(outdir / "scenes" / name)).GetLayerByName("aircraft") is not None
+    kept = {path: os.stat(outdir / record.output).st_mtime_ns for path, record in done.items()}
+
+    resumed = subprocess.run(command, cwd=REPO_ROOT, stderr=subprocess.PIPE, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{len(reference)} scenes: {len(kept)} already done, {len(reference) - len(kept)} to run" in resumed.stderr
+    catalogue = read_catalogue(str(outdir / "catalogue.gpkg"))
+    assert {path: os.stat(outdir / catalogue[path].output).st_mtime_ns for path in kept} == kept  # not redone
+    for path, answer in reference.items():
+        assert catalogue[path].status == "done"
+        assert scene_answer(str(outdir / catalogue[path].output)) == answer
+
+
+def test_bad_input_is_one_line_and_exit_2_before_any_cluster_starts(archive_data, tmp_path, capsys):
+    cases = [
+        ([str(tmp_path / "nothing.tif"), "-o", str(tmp_path / "out")], "input not found: "),
+        ([str(archive_data.folder), "-o", archive_data.good[0]], "is a file, not an output folder"),
+        ([str(archive_data.folder), "-o", str(tmp_path / "no" / "out")], "does not exist"),
+        ([str(archive_data.folder), "-o", str(tmp_path / "o"), "--model", str(tmp_path / "m.onnx")], "model"),
+        ([str(archive_data.folder), "-o", str(tmp_path / "o"), "--scheduler", "tcp://h:1", "--workers", "2"],
+         "not with --scheduler"),
+    ]
+    for argv, message in cases:
+        assert main(["detect-archive", *argv]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("r2cnn detect-archive: error: ") and message in err and err.count("\n") == 1, err
+    assert not (tmp_path / "out").exists()

@@ -1,0 +1,157 @@
+"""A detection layer explains itself: classes from the run's threshold, display name, map tip, labels,
+aliases and score precision; saving a temporary layer; the help text and the Help button's target."""
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))  # --import-mode=importlib: make plugin_helpers importable
+from plugin_helpers import REPO_ROOT, detection_layer, ensure_provider, write_scene, write_test_model  # noqa: E402
+
+README = REPO_ROOT / "README.md"
+
+
+@pytest.mark.parametrize("threshold, first_upper, count", [(0.3, 0.5, 4), (0.54, 0.7, 3), (0.0, 0.5, 4),
+                                                           (0.9, 0.95, 2), (0.99, 1.0, 1)])
+def test_classes_start_at_the_threshold_and_reach_one(threshold, first_upper, count):
+    from r2cnn_qgis.styling import score_classes
+
+    classes = score_classes(threshold)
+    assert classes[0] == (pytest.approx(threshold), pytest.approx(first_upper))
+    assert classes[-1][1] == 1.0 and len(classes) == count
+    assert all(lower < upper for lower, upper in classes)
+    assert all(a[1] == b[0] for a, b in zip(classes[:-1], classes[1:], strict=True))  # no gap, no overlap
+
+
+def test_the_style_draws_every_kept_score_with_a_halo_and_the_top_class_red(qgis_app):
+    from qgis.core import QgsGraduatedSymbolRenderer
+
+    from r2cnn_qgis.styling import CLASS_COLOURS, apply_aircraft_style
+
+    layer = detection_layer(scores=(0.54, 0.6, 0.8, 0.97))
+    assert apply_aircraft_style(layer, 0.54)
+    renderer = layer.renderer()
+    assert isinstance(renderer, QgsGraduatedSymbolRenderer) and renderer.classAttribute() == "score"
+    ranges = renderer.ranges()
+    assert ranges[0].lowerValue() == pytest.approx(0.54) and ranges[0].label() == "0.54 \u2013 0.70"
+    assert ranges[-1].symbol().symbolLayer(1).strokeColor().name() == CLASS_COLOURS[-1]
+    halo = ranges[-1].symbol().symbolLayer(0)
+    assert halo.strokeColor().value() < 40 and halo.strokeWidth() > ranges[-1].symbol().symbolLayer(1).strokeWidth()
+    for feature in layer.getFeatures():  # no kept detection falls outside every class
+        assert renderer.rangeForValue(feature["score"]) is not None
+
+
+def test_display_expression_map_tip_labels_aliases_and_precision(qgis_app):
+    from qgis.core import QgsApplication, QgsExpression, QgsExpressionContext, QgsExpressionContextUtils
+
+    from r2cnn_qgis.styling import LABEL_MAX_SCALE, apply_aircraft_style
+
+    layer = detection_layer(scores=(0.9578, 0.94))
+    assert apply_aircraft_style(layer, 0.3)
+    context = QgsExpressionContext(QgsExpressionContextUtils.globalProjectLayerScopes(layer))
+    features = list(layer.getFeatures())
+    context.setFeature(features[0])
+    assert QgsExpression(layer.displayExpression()).evaluate(context) == "aircraft 0.96"
+    assert "score" in layer.mapTipTemplate() and "patch_score" in layer.mapTipTemplate()
+
+    assert layer.labelsEnabled()
+    settings = layer.labeling().settings()
+    assert settings.scaleVisibility and settings.minimumScale == LABEL_MAX_SCALE  # only when zoomed in
+    assert QgsExpression(settings.fieldName).evaluate(context) == "0.96"
+
+    fields = layer.fields()
+    assert [fields.field(i).displayName() for i in range(fields.count())] == [
+        "Score", "Gate score", "Label", "Source raster"]
+    shown = []
+    for index in (fields.indexOf("score"), fields.indexOf("patch_score")):
+        setup = layer.editorWidgetSetup(index)
+        formatter = QgsApplication.fieldFormatterRegistry().fieldFormatter(setup.type())
+        for feature in features:
+            shown.append(formatter.representValue(layer, index, setup.config(), None, feature[index]))
+    assert shown == ["0.958", "0.940", "0.900", "0.900"]  # one format, whatever the digits
+
+
+def test_a_temporary_layer_is_saved_whole_even_while_filtered(qgis_app, tmp_path):
+    from qgis.core import QgsVectorLayer
+
+    from r2cnn_qgis.save_layer import default_gpkg_path, is_temporary, save_as_geopackage
+    from r2cnn_qgis.score_filter import apply_score_filter
+    from r2cnn_qgis.styling import apply_aircraft_style
+
+    layer = detection_layer()
+    apply_aircraft_style(layer, 0.3)
+    layer_id = layer.id()
+    assert is_temporary(layer) and apply_score_filter(layer, 0.9) == (1, 5)
+    path = default_gpkg_path(tmp_path, "GF1 scene: 2024/01")
+    assert path.parent == tmp_path and ":" not in path.name and "/" not in path.name
+    source = save_as_geopackage(layer, path)
+    assert not is_temporary(layer) and layer.id() == layer_id and layer.featureCount() == 1  # filter kept
+    assert QgsVectorLayer(source, "check", "ogr").featureCount() == 5  # every detection written
+    assert layer.renderer().classAttribute() == "score" and layer.labelsEnabled()
+    assert apply_score_filter(layer, 0.0) == (5, 5)
+
+
+def test_toolbox_run_styles_from_its_own_threshold(qgis_app, tmp_path):
+    import processing
+    from qgis.core import QgsProject
+
+    ensure_provider()
+    write_scene(tmp_path / "scene.tif")
+    model = write_test_model(tmp_path / "blob.onnx")
+    project = QgsProject.instance()
+    try:
+        result = processing.runAndLoadResults("r2cnn:detectaircraft", {
+            "INPUT": str(tmp_path / "scene.tif"), "MODEL": str(model), "SCORE_THRESHOLD": 0.62,
+            "OUTPUT": "TEMPORARY_OUTPUT"})
+        layer = project.mapLayer(result["OUTPUT"])
+        assert layer.renderer().ranges()[0].lowerValue() == pytest.approx(0.62)
+        assert project.layerTreeRoot().findLayer(layer.id()).isExpanded()
+    finally:
+        project.clear()
+
+
+def test_help_has_no_hard_line_breaks_and_a_help_url_into_the_readme(qgis_app):
+    from qgis.core import QgsApplication
+
+    from r2cnn_qgis.help_text import README_PLUGIN_ANCHOR
+
+    ensure_provider()
+    algorithm = QgsApplication.processingRegistry().algorithmById("r2cnn:detectaircraft")
+    help_html = algorithm.shortHelpString()
+    assert "\n" not in help_html  # Processing would turn each one into a line break
+    assert "skips patches without aircraft" in help_html
+    url = algorithm.helpUrl()
+    assert url.startswith("https://") and url.endswith(f"#{README_PLUGIN_ANCHOR}")
+    headings = [line.lstrip("#").strip() for line in README.read_text().splitlines() if line.startswith("#")]
+    slugs = {re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-") for heading in headings}
+    assert README_PLUGIN_ANCHOR in slugs  # GitHub's id for a README heading
+
+
+def test_readme_names_the_menu_entries_and_the_dock_as_the_plugin_does():
+    from r2cnn_qgis.ui_names import DETECT_ACTION, DOCK_TITLE, INSTALL_ACTION, menu_path
+
+    text = README.read_text()
+    for entry in (DETECT_ACTION, INSTALL_ACTION):
+        assert menu_path(entry) in text, menu_path(entry)
+    assert f"**{DOCK_TITLE} dock**" in text
+    assert "Plugins menu" not in text and "Confidence dock" not in text
+
+
+def test_the_processing_dialog_shows_scores_with_two_decimals(qgis_app):
+    from qgis.core import QgsApplication, QgsProcessingContext
+    from qgis.gui import QgsDoubleSpinBox, QgsGui, QgsProcessingGui
+
+    ensure_provider()
+    algorithm = QgsApplication.processingRegistry().algorithmById("r2cnn:detectaircraft")
+    context = QgsProcessingContext()
+    for name in ("SCORE_THRESHOLD", "GATE_THRESHOLD", "OVERLAP"):
+        wrapper = QgsGui.processingGuiRegistry().createParameterWidgetWrapper(
+            algorithm.parameterDefinition(name), QgsProcessingGui.Standard)
+        widget = wrapper.createWrappedWidget(context)  # kept: the wrapper does not own it
+        spin = (widget.findChildren(QgsDoubleSpinBox) or [widget])[0]
+        assert spin.decimals() == 2, name
+        wrapper.setParameterValue(0.3, context)
+        assert spin.text() == "0.30", name
