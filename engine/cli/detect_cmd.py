@@ -168,7 +168,8 @@ def run(args) -> int:
         seconds = result.stats.stage_seconds.get("total", 0.0)
         say(
             f"{result.source}: {len(result.scores)} aircraft "
-            f"({seconds:.1f} s, {result.stats.patches_total} patches, {_ran(result.stats)})"
+            f"({seconds:.1f} s, {result.stats.patches_total} patches, {_ran(result.stats)}, "
+            f"{result.stats.stretch} stretch)"
         )
     say(f"wrote {args.output}")
     return 0
