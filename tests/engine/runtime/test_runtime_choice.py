@@ -128,7 +128,7 @@ def test_run_statistics_and_the_cli_name_what_ran(tmp_path, capsys, blob_model, 
             "--device", "cpu", "--runtime", runtime, "--stats-json", str(stats)]
     assert main(argv) == 0
     err = capsys.readouterr().err
-    assert "2 aircraft" in err and f"{runtime} fp32)" in err, err
+    assert "2 aircraft" in err and f"{runtime} fp32, none stretch)" in err, err
     report = json.loads(stats.read_text())["rasters"][0]
     assert (report["runtime"], report["precision"]) == (runtime, "fp32")
 
