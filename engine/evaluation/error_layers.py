@@ -8,14 +8,14 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from osgeo import gdal, ogr, osr
+from osgeo import gdal, ogr
 
 from engine.atomic_output import StagedOutput
 from engine.errors import OutputError
 from engine.evaluation.box_errors import LAYERS, BoxSet, error_rows
 from engine.evaluation.labelled_result import LabelledEvaluation
 from engine.pipeline.georef import box_rings_map
-from engine.pipeline.gpkg_writer import UNDEFINED_CARTESIAN_SRS_ID, output_srs
+from engine.pipeline.gpkg_writer import UNDEFINED_CARTESIAN_SRS_ID, output_srs, ring_polygon, transform_to
 
 FIELDS = (
     ("feature_id", ogr.OFTInteger64),  # the detection's id (TP, FP) or the reference's (FN)
@@ -80,16 +80,10 @@ def _add(layer, box_set: BoxSet, rows: list[tuple], srs) -> None:
     sx, sy = box_set.frame.scale_xy
     boxes_raster_px = np.array([row[0] for row in rows], np.float64) * np.array([sx, sy, sx, sy])
     rings = box_rings_map(boxes_raster_px, box_set.frame.transform)
-    to_layer = _transform(box_set.frame.crs_wkt, srs)
+    to_layer = transform_to(box_set.frame.crs_wkt, srs)
     definition = layer.GetLayerDefn()
     for ring_map, (_box, feature_id, score, iou, matched) in zip(rings, rows, strict=True):
-        ring = ogr.Geometry(ogr.wkbLinearRing)
-        for x, y in ring_map:
-            ring.AddPoint_2D(float(x), float(y))
-        polygon = ogr.Geometry(ogr.wkbPolygon)
-        polygon.AddGeometry(ring)
-        if to_layer is not None:
-            polygon.Transform(to_layer)
+        polygon = ring_polygon(ring_map, to_layer)
         feature = ogr.Feature(definition)
         feature.SetGeometry(polygon)
         for index, value in enumerate((feature_id, score, iou, matched, box_set.name)):
@@ -98,13 +92,3 @@ def _add(layer, box_set: BoxSet, rows: list[tuple], srs) -> None:
             else:
                 feature.SetField(index, value)
         layer.CreateFeature(feature)
-
-
-def _transform(wkt: str | None, srs) -> osr.CoordinateTransformation | None:
-    """None when the set already is in the layer's CRS."""
-    if wkt is None or srs is None:
-        return None
-    source = osr.SpatialReference()
-    source.ImportFromWkt(wkt)
-    source.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    return None if source.IsSame(srs) else osr.CoordinateTransformation(source, srs)

@@ -122,12 +122,12 @@ def _write(results: Sequence, path: str, srs: osr.SpatialReference | None, fmt: 
             definition = layer.GetLayerDefn()
             layer.StartTransaction()
             for result in results:
-                to_layer = _transform_to(result.crs_wkt, srs)
+                to_layer = transform_to(result.crs_wkt, srs)
                 for ring_map, score, patch_score, label in zip(
                     result.rings_map, result.scores, result.patch_scores, result.labels, strict=True
                 ):
                     feature = ogr.Feature(definition)
-                    feature.SetGeometry(_polygon(ring_map, to_layer))
+                    feature.SetGeometry(ring_polygon(ring_map, to_layer))
                     for index, value in enumerate((float(score), float(patch_score), str(label), result.source)):
                         feature.SetField(index, value)
                     layer.CreateFeature(feature)
@@ -144,7 +144,7 @@ def _mark_undefined_cartesian(dataset) -> None:
         )
 
 
-def _polygon(ring_map, to_layer: osr.CoordinateTransformation | None) -> ogr.Geometry:
+def ring_polygon(ring_map, to_layer: osr.CoordinateTransformation | None) -> ogr.Geometry:
     """A closed ring (5, 2) -> OGR polygon, reprojected when needed."""
     ring = ogr.Geometry(ogr.wkbLinearRing)
     for x, y in ring_map:
@@ -165,7 +165,7 @@ def _srs(wkt: str) -> osr.SpatialReference:
     return srs
 
 
-def _transform_to(wkt: str | None, srs: osr.SpatialReference | None) -> osr.CoordinateTransformation | None:
+def transform_to(wkt: str | None, srs: osr.SpatialReference | None) -> osr.CoordinateTransformation | None:
     """None when the raster already is in the layer's CRS."""
     if wkt is None or srs is None:
         return None

@@ -129,7 +129,7 @@ def test_mixed_georeferenced_and_pixel_space_is_refused(tmp_path):
 def test_a_failure_while_writing_leaves_neither_output_nor_temp_files(tmp_path, monkeypatch):
     out = tmp_path / "out.gpkg"
     out.write_bytes(b"previous run")
-    real_polygon = gpkg_writer._polygon
+    real_polygon = gpkg_writer.ring_polygon
     calls = []
 
     def failing_polygon(*args):
@@ -138,7 +138,7 @@ def test_a_failure_while_writing_leaves_neither_output_nor_temp_files(tmp_path, 
             raise RuntimeError("disk full")
         return real_polygon(*args)
 
-    monkeypatch.setattr(gpkg_writer, "_polygon", failing_polygon)
+    monkeypatch.setattr(gpkg_writer, "ring_polygon", failing_polygon)
     with pytest.raises(OutputError, match="disk full"):
         write_geopackage([_result([[0, 0, 2, 2], [4, 4, 6, 6]])], str(out), overwrite=True)
     assert out.read_bytes() == b"previous run"  # the old file is untouched

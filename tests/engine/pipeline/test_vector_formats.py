@@ -97,7 +97,7 @@ def test_an_ogr_failure_without_words_still_gets_a_reason(tmp_path, monkeypatch)
     def silent_failure(*_args):
         raise RuntimeError("")  # what GDAL 3.6 raises when the disk is full
 
-    monkeypatch.setattr(gpkg_writer, "_polygon", silent_failure)
+    monkeypatch.setattr(gpkg_writer, "ring_polygon", silent_failure)
     with pytest.raises(OutputError) as failed:
         write_detections([_result([[0, 0, 2, 2]])], str(tmp_path / "o.gpkg"))
     assert str(failed.value).split(": ", 1)[1].strip() and "MB free" in str(failed.value)
