@@ -1,6 +1,7 @@
 """Worker plugins the archive installs: Dask's "Compute Failed" log kept off the terminal for its own scenes
 (each failure is one line in the summary and the catalogue), and, on a local cluster, Ctrl-C left to the
-driver (the workers would print tracebacks; the driver stops them once finished scenes are recorded)."""
+driver (the workers would print tracebacks; the driver stops them once finished scenes are recorded) and
+the workers' tracebacks for a closed scheduler connection dropped (the driver closing it is the shutdown)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,35 @@ class QuietSceneFailures(WorkerPlugin):
             logger.addFilter(_SceneFailureFilter())
 
 
+def _closed_connection(exc: BaseException | None) -> bool:
+    """The exception, or one it was raised from, says a comm to the scheduler was closed."""
+    from distributed.comm.core import CommClosedError
+
+    seen = 0
+    while exc is not None and seen < 8:
+        if isinstance(exc, CommClosedError) or type(exc).__name__ == "StreamClosedError":
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
+class _ClosedSchedulerFilter(logging.Filter):
+    """Drops a record whose traceback is a closed scheduler connection: on a local cluster the scheduler lives
+    in the driver, so it only closes when the driver shuts the cluster down (or the driver is gone)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not _closed_connection(exc)
+
+
+def _install_on_handlers(flt: logging.Filter) -> None:
+    """On every handler a distributed record reaches (records from child loggers skip the parents' filters)."""
+    for name in ("distributed", ""):
+        for handler in logging.getLogger(name).handlers:
+            if not any(isinstance(f, type(flt)) for f in handler.filters):
+                handler.addFilter(flt)
+
+
 class DriverOwnsInterrupts(WorkerPlugin):
     """Local workers ignore SIGINT: a terminal's Ctrl-C reaches the whole process group, and the driver,
     which records what finished and then shuts the cluster down, is the one that should act on it."""
@@ -40,5 +70,6 @@ class DriverOwnsInterrupts(WorkerPlugin):
     name = "r2cnn-driver-owns-interrupts"
 
     def setup(self, worker) -> None:
+        _install_on_handlers(_ClosedSchedulerFilter())
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, signal.SIG_IGN)
