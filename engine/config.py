@@ -65,7 +65,7 @@ class DetectConfig:
     batch_size: int = 4
     bands: tuple[int, ...] | None = None  # 1-based raster band indices; None: auto
     gsd_m: float | None = None  # override / supply the ground resolution
-    stretch: str = "percentile"  # percentile | divide4 (10-bit data) | none
+    stretch: str = "local"  # local (block-wise percentiles) | percentile (scene-wide) | divide4 (10-bit) | none
     merge_ios: float = 0.5  # cross-patch merge: intersection over the smaller box
     extent_map: tuple[float, float, float, float] | None = None  # (xmin, ymin, xmax, ymax) in the raster CRS
     window_patches: int = 3  # window graphs: patches per window side (trunk once per window); 1: per patch

@@ -39,8 +39,8 @@ FEATURE_STRIDE_PX = 16
 DEVICES = ("auto", "cpu", "cuda")
 BACKENDS = ("onnx", "torch")
 PRECISIONS = ("auto", "int8", "fp32")  # bundled model only: auto = int8 on CPU, fp32 where CUDA runs it
-# Which library runs an ONNX file: auto = OpenVINO on the CPU when it is importable for fp32 files, ONNX Runtime
-# otherwise, for INT8 files and for CUDA. ONNX Runtime is the reference the parity test holds OpenVINO to.
+# Which library runs an ONNX file: auto = OpenVINO on the CPU when it is importable, ONNX Runtime otherwise and
+# for CUDA. ONNX Runtime is the reference the parity test holds OpenVINO to.
 ONNXRUNTIME = "onnxruntime"
 OPENVINO = "openvino"
 RUNTIMES = ("auto", ONNXRUNTIME, OPENVINO)

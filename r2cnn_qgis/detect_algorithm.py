@@ -131,7 +131,7 @@ class DetectAircraftAlgorithm(QgsProcessingAlgorithm):
         )
         self.addParameter(
             QgsProcessingParameterEnum(
-                self.RUNTIME, "Runtime (auto: OpenVINO for fp32 models on the CPU when installed, else ONNX Runtime)",
+                self.RUNTIME, "Runtime (auto: OpenVINO on the CPU when installed, else ONNX Runtime)",
                 options=list(RUNTIMES), defaultValue=0,
             )
         )

@@ -18,7 +18,8 @@ without aircraft, and a detector boxes the aircraft in the rest. Each aircraft b
 (its box, in the raster's CRS) with its <b>score</b>.</p>
 <p><b>Suitable input</b>: an optical raster (RGB or panchromatic, 8 to 16 bit) at roughly 0.5 to 4 m
 per pixel; the engine resamples to the model's ground resolution (2 m for the bundled model) and
-stretches the radiometry scene-wide. Very large rasters are fine: they are read patch by patch.</p>
+stretches the radiometry to 8 bits block by block (so clouds or bright roofs far away do not darken an
+airport). Very large rasters are fine: they are read patch by patch.</p>
 <h3>Parameters</h3>
 <ul>
 <li><b>Input raster</b>: a file-based raster layer (GeoTIFF, JPEG2000, VRT, ...).</li>

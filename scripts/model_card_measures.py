@@ -1,7 +1,7 @@
 """Every measure of the model card for one model, as JSON: how a new model is compared with the shipped one.
 
     .venv/bin/python scripts/model_card_measures.py --model M.window.int8.onnx --fp32 M.onnx \
-        --scenes runs/scenes --out measures.json
+        --scenes runs/scenes --bench-scene out/bench/scene_18000x18192_seed2024_a4.tif --out measures.json
 
 Without --model / --fp32: the bundled files. Each figure runs the deployed pipeline (detect_scene /
 detect_raster) with the model's own thresholds unless a table says otherwise.
@@ -24,8 +24,8 @@ from engine.evaluation.metrics import DEFAULT_SCORE_THRESHOLDS, MIN_SCORE
 from engine.evaluation.scene_set import evaluate_scenes, pooled, scene_paths
 from engine.ops.box_arrays import greedy_match
 from engine.pipeline.detect import detect_raster
-from engine.runtime import load_detector
-from engine.synthetic.scene_generator import write_scene_geotiff
+from engine.runtime import bundled_model_path, load_detector
+from engine.synthetic.scene_generator import read_truth, write_scene_geotiff
 
 LARGE_PX = 40.0  # the demo target: every aircraft of this size or more found
 
@@ -76,6 +76,7 @@ def main() -> None:
     parser.add_argument("--model", help="the CPU default file (INT8 window graph); default bundled")
     parser.add_argument("--fp32", help="the fp32 reference file; default bundled")
     parser.add_argument("--scenes", nargs="*", default=[], help="whole-scene validation set (r2cnn validation-scenes)")
+    parser.add_argument("--bench-scene", help="make bench's GF-1-sized scene (out/bench/scene_*.tif, truth beside it)")
     parser.add_argument("--stretch", default=DetectConfig().stretch)
     parser.add_argument("--skip", default="", help="comma list of parts to skip: fp32,scales,scenes,demo")
     parser.add_argument("--out", required=True)
@@ -96,6 +97,11 @@ def main() -> None:
                 result[name] = scene_figures(
                     args.model, str(Path(tmp) / f"{name}.tif"), truth.boxes_raster_px, args.stretch
                 )
+    if args.bench_scene:
+        truth = read_truth(args.bench_scene).boxes_raster_px
+        result["bench_scene"] = scene_figures(args.model, args.bench_scene, truth, args.stretch)
+        result["bench_scene_fp32"] = scene_figures(args.fp32 or str(bundled_model_path()), args.bench_scene, truth,
+                                                   args.stretch)
     if args.scenes and "scenes" not in skip:
         scores = evaluate_scenes(
             scene_paths(args.scenes),

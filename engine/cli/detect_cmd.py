@@ -105,8 +105,8 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
         "--runtime",
         choices=RUNTIMES,
         default="auto",
-        help="library that runs an ONNX model: auto (default) is openvino for fp32 files on CPU when installed "
-        "(faster; README Performance), else onnxruntime, which also runs INT8 files and CUDA",
+        help="library that runs an ONNX model: auto (default) is openvino on the CPU when installed (faster; "
+        "README Performance), else onnxruntime, which also runs CUDA",
     )
 
 

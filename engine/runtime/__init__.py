@@ -65,7 +65,7 @@ def load_detector(
 
     An ONNX window graph (r2cnn export --graph window) gives an OnnxWindowDetector, which the pipeline
     feeds whole windows; `tuning` (model_session.SessionTuning) overrides threads and the executor;
-    `runtime` (RUNTIMES) says which library runs an ONNX file: auto is OpenVINO for fp32 files on the CPU when installed.
+    `runtime` (RUNTIMES) says which library runs an ONNX file: auto is OpenVINO on the CPU when installed.
     """
     if backend == "onnx":
         from engine.runtime.onnx_runtime import SessionTuning, load_onnx_detector

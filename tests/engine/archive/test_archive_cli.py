@@ -33,8 +33,10 @@ def test_ctrl_c_keeps_finished_scenes_leaves_nothing_partial_and_the_same_comman
     folder, outdir = tmp_path / "in", tmp_path / "out"
     folder.mkdir()
     reference = {}
-    for path in archive_data.good:  # five scenes on two workers: three or more left when the first is done
-        reference[shutil.copy(path, folder)] = archive_data.reference[path]
+    for copy in range(4):  # 20 scenes of well under a second each on two workers: many left after the first
+        for path in archive_data.good:
+            named = folder / f"{copy}_{os.path.basename(path)}"
+            reference[shutil.copy(path, str(named))] = archive_data.reference[path]
     command = _command(folder, outdir, archive_data.model)
     proc = subprocess.Popen(command, cwd=REPO_ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True)
     lines = []

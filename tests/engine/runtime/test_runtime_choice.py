@@ -133,14 +133,14 @@ def test_run_statistics_and_the_cli_name_what_ran(tmp_path, capsys, blob_model, 
     assert (report["runtime"], report["precision"]) == (runtime, "fp32")
 
 
-def test_auto_keeps_int8_files_on_onnxruntime(monkeypatch):
-    """The quantized window graph scores lower under OpenVINO than under the reference: auto avoids it."""
-    import engine.runtime.openvino_session as ov
-
+def test_auto_opens_int8_and_fp32_files_in_openvino_on_the_cpu():
+    """The fastest installed path: the bundled INT8 window graph and the fp32 file both go to OpenVINO."""
+    pytest.importorskip("openvino")
     from engine.runtime import bundled_model_for
-    from engine.runtime.runtime_choice import is_quantized
+    from engine.runtime.runtime_choice import open_with_runtime
 
-    monkeypatch.setattr(ov, "openvino_importable", lambda: True)
-    assert choose_runtime("auto", "cpu", quantized=True) == ONNXRUNTIME
-    assert choose_runtime("openvino", "cpu", quantized=True) == OPENVINO
-    assert is_quantized(str(bundled_model_for("int8", "cpu"))) and not is_quantized(str(bundled_model_for("fp32")))
+    for precision in ("int8", "fp32"):
+        opened = open_with_runtime(str(bundled_model_for(precision, "cpu")), "cpu", runtime="auto")
+        assert (opened.runtime, opened.precision) == (OPENVINO, precision)
+    reference = open_with_runtime(str(bundled_model_for("int8", "cpu")), "cpu", runtime=ONNXRUNTIME)
+    assert (reference.runtime, reference.precision) == (ONNXRUNTIME, "int8")
