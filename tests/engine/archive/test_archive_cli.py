@@ -33,7 +33,7 @@ def test_ctrl_c_keeps_finished_scenes_leaves_nothing_partial_and_the_same_comman
     folder, outdir = tmp_path / "in", tmp_path / "out"
     folder.mkdir()
     reference = {}
-    for copy in range(4):  # 20 scenes of well under a second each on two workers: many left after the first
+    for copy in range(12):  # 60 scenes of well under a second each on two workers: most left after the first
         for path in archive_data.good:
             named = folder / f"{copy}_{os.path.basename(path)}"
             reference[shutil.copy(path, str(named))] = archive_data.reference[path]
