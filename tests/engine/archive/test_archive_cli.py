@@ -21,9 +21,17 @@ from tests.engine.archive.helpers import scene_answer, temporaries
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
+# `r2cnn` as a terminal starts it: Ctrl-C raises KeyboardInterrupt even when this test runs where SIGINT is
+# ignored (a background job of a non-interactive shell, which Python would otherwise honour in the child).
+_AS_FROM_A_TERMINAL = (
+    "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "sys.argv[0] = 'r2cnn'; runpy.run_module('engine.cli.main', run_name='__main__')"
+)
+
+
 def _command(inputs, outdir, model) -> list[str]:
     return [
-        sys.executable, "-m", "engine.cli.main", "detect-archive", str(inputs), "-o", str(outdir), "--model", model,
+        sys.executable, "-c", _AS_FROM_A_TERMINAL, "detect-archive", str(inputs), "-o", str(outdir), "--model", model,
         "--workers", "2", "--threads-per-worker", "1", "--dashboard-address", ":0",
     ]
 
