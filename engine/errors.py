@@ -27,3 +27,9 @@ class CliError(R2cnnError):
 
 class ModelOutputError(ModelError, ValueError):
     """A model's outputs break the contract (shapes, indices); a ValueError too, as such checks were before."""
+
+
+def first_line(exc: BaseException, limit: int = 200) -> str:
+    """The first line of a library's error (they run to pages), for a one-line message."""
+    text = str(exc).strip()
+    return text.splitlines()[0][:limit] if text else type(exc).__name__

@@ -11,7 +11,7 @@ import os
 import tempfile
 import time
 
-from engine.errors import CliError
+from engine.errors import CliError, first_line
 
 EVALUATION_PASSES = 4  # calibration runs about this many evaluations of the held-out part (dense, gate, gated, off)
 MIN_TRAINING_SHARE = 0.25  # of the budget, whatever the evaluation needs
@@ -82,7 +82,7 @@ def init_config(path: str):
     try:
         return ModelConfig.from_json(load_checkpoint(path)["model_config"])
     except Exception as exc:  # a hostile or broken file: say so in one line
-        raise CliError(f"--init {path} is not an r2cnn checkpoint ({str(exc).splitlines()[0][:120]})") from exc
+        raise CliError(f"--init {path} is not an r2cnn checkpoint ({first_line(exc, 120)})") from exc
 
 
 def _record_split(out_dir: str, split: dict) -> None:
@@ -136,7 +136,7 @@ def _evaluate_init(path: str, validation):
     try:
         model = load_checkpoint_model(path)
     except Exception as exc:
-        raise CliError(f"--init {path}: {str(exc).splitlines()[0][:160]}") from exc
+        raise CliError(f"--init {path}: {first_line(exc, 160)}") from exc
     detector = TorchDetector(model, device="cpu", min_score=MIN_SCORE)
     config = model.config
     return evaluate_detector(detector, validation, config.gate_threshold, thresholds_with(config.score_threshold))

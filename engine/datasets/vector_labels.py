@@ -15,6 +15,7 @@ from affine import Affine
 
 from engine.datasets.airbus import DatasetError
 from engine.datasets.labelled import LabelledRaster, LabelledSet
+from engine.errors import first_line
 
 # As engine.pipeline.scene.PIXEL_SPACE_TRANSFORM (a test keeps them equal): QGIS draws an ungeoreferenced
 # raster with a (1, -1) pixel size, so polygons digitised over it have those coordinates.
@@ -59,7 +60,7 @@ def raster_frame(path: str) -> RasterFrame:
                 transform = ds.transform if not ds.transform.is_identity else PIXEL_SPACE_TRANSFORM
                 return RasterFrame(path, ds.width, ds.height, transform, ds.crs.to_wkt() if georeferenced else None)
     except RasterioIOError as exc:
-        raise DatasetError(f"{path} is not a raster GDAL can read ({str(exc).splitlines()[0][:160]})") from exc
+        raise DatasetError(f"{path} is not a raster GDAL can read ({first_line(exc, 160)})") from exc
 
 
 def split_layer(spec: str) -> tuple[str, str | None]:

@@ -11,6 +11,7 @@ import torch
 
 from engine.atomic_output import atomic_output
 from engine.config import ModelConfig
+from engine.errors import first_line
 from engine.network.r2cnn import R2CNN, build_detector
 
 _PLAIN = (str, bytes, int, float, bool, type(None))  # exact types: a subclass may need its class to load
@@ -46,18 +47,18 @@ def load_checkpoint_model(path: str | os.PathLike) -> R2CNN:
     except pickle.UnpicklingError:
         raise
     except Exception as exc:
-        raise ValueError(f"not a readable torch checkpoint (corrupt or truncated: {_first_line(exc)})") from exc
+        raise ValueError(f"not a readable torch checkpoint (corrupt or truncated: {first_line(exc, 160)})") from exc
     if not (isinstance(state, dict) and isinstance(state.get("model"), dict)
             and isinstance(state.get("model_config"), str)):
         raise ValueError("a torch file, but not an r2cnn checkpoint (no 'model' weights and 'model_config')")
     try:
         model = build_detector(ModelConfig.from_json(state["model_config"]))
     except Exception as exc:
-        raise ValueError(f"its model configuration is not usable ({_first_line(exc)})") from exc
+        raise ValueError(f"its model configuration is not usable ({first_line(exc, 160)})") from exc
     try:
         model.load_state_dict(state["model"])
     except Exception as exc:
-        raise ValueError(f"its weights do not fit the network it describes ({_first_line(exc)})") from exc
+        raise ValueError(f"its weights do not fit the network it describes ({first_line(exc, 160)})") from exc
     return model.eval()
 
 
@@ -69,11 +70,6 @@ def _check_torch_file(path: str | os.PathLike) -> None:
         raise ValueError("the file is empty")
     if head != b"PK" and head[:1] != b"\x80":
         raise ValueError("not a torch checkpoint (neither a torch zip archive nor a pickle)")
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0][:160] if lines else type(exc).__name__
 
 
 def _check_plain(where: str, value: Any) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.errors import ModelOutputError, R2cnnError
+from engine.errors import ModelOutputError, R2cnnError, first_line
 from engine.pipeline.candidates import CandidateCollector, Candidates
 from engine.pipeline.read_ahead import ReadAhead
 from engine.pipeline.scene import Scene, patch_emptiness
@@ -105,11 +105,6 @@ def check_batch_result(result: BatchResult, count: int) -> str | None:
     return None
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:200] if text else type(exc).__name__
-
-
 class _Stream:
     """State of one stream: counts, collected boxes, gate scores, the batch being filled."""
 
@@ -156,7 +151,7 @@ class _Stream:
         except (R2cnnError, MemoryError):
             raise
         except Exception as exc:  # ONNX Runtime's own errors derive from Exception only
-            detail = _first_line(exc)
+            detail = first_line(exc)
             raise ModelOutputError(f"{self._model_name()}: invalid model outputs or a failed run ({detail})") from exc
         self.seconds += time.perf_counter() - started
         problem = check_batch_result(result, count)

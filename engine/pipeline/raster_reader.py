@@ -13,7 +13,7 @@ from rasterio.errors import NotGeoreferencedWarning, RasterioError, RasterioIOEr
 from rasterio.windows import Window
 
 from engine.atomic_output import is_gdal_virtual
-from engine.errors import RasterInputError
+from engine.errors import RasterInputError, first_line
 from engine.pipeline import georef, stretch
 from engine.pipeline.raster_bands import check_dtype, check_stretch_mode, select_bands
 from engine.pipeline.scene import PIXEL_SPACE_TRANSFORM, Patch, fill_and_pad, read_patch
@@ -257,5 +257,5 @@ def _open(path: str):
             return rasterio.open(path)
     except (RasterioError, RasterioIOError) as exc:
         raise RasterInputError(
-            f"{path} is not a raster GDAL can read ({str(exc).splitlines()[0][:160]})"
+            f"{path} is not a raster GDAL can read ({first_line(exc, 160)})"
         ) from exc

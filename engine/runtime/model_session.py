@@ -132,7 +132,3 @@ def check_model_file(model_path: str) -> None:
         raise ModelError(f"model file not found: {model_path}")
 
 
-def first_line(exc: BaseException) -> str:
-    """The first line of a library's error (they run to pages), for a one-line ModelError."""
-    text = str(exc).strip()
-    return text.splitlines()[0][:200] if text else type(exc).__name__

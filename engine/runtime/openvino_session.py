@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.contract import DEVICES, INPUT_NAMES, ONNXRUNTIME, OPENVINO, OUTPUT_NAMES, WINDOW_INPUT_NAMES
-from engine.errors import ModelError
+from engine.errors import ModelError, first_line
 from engine.runtime.model_session import (
     OpenedModel,
     SessionTuning,
@@ -17,7 +17,6 @@ from engine.runtime.model_session import (
     check_model_file,
     config_from_metadata,
     default_threads,
-    first_line,
     run_precision,
 )
 

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
-import pickle
-import zipfile
 
 import numpy as np
 import pytest
 from osgeo import ogr
 
 from engine.cli.main import main
+from tests.engine.hostile_files import write_torch_like_pickle
 
 
 def _run(capsys, *argv) -> tuple[int, str, str]:
@@ -91,11 +89,7 @@ def test_overwrite_replaces_an_existing_output(tmp_path, capsys, blob_model_path
 
 
 def _torch_like_pickle(path) -> str:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("archive/data.pkl", pickle.dumps({"state_dict": {}}))
-    path.write_bytes(buffer.getvalue())
-    return str(path)
+    return str(write_torch_like_pickle(path, {"state_dict": {}}))
 
 
 def _bad_inputs(tmp_path, make_raster, blob_model_path):

@@ -1,16 +1,7 @@
 import pickle
 
 from engine.cli.main import main
-
-
-class _RunsCode:
-    """Unpickling this would create a file: a checkpoint must never be loaded that way."""
-
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (open, (str(self.marker), "w"))
+from tests.engine.hostile_files import RunsCode
 
 
 def test_bad_inputs_end_in_one_line(tmp_path, capsys):
@@ -19,7 +10,7 @@ def test_bad_inputs_end_in_one_line(tmp_path, capsys):
     assert capsys.readouterr().err.count("\n") == 1
     marker = tmp_path / "ran.txt"
     hostile = tmp_path / "hostile.pt"
-    hostile.write_bytes(pickle.dumps(_RunsCode(marker), protocol=2))
+    hostile.write_bytes(pickle.dumps(RunsCode(marker), protocol=2))
     assert main(["tune-gate", str(hostile), "-o", str(out)]) == 2
     err = capsys.readouterr().err
     assert "not a weights-only r2cnn checkpoint" in err and err.count("\n") == 1

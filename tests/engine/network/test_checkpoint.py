@@ -13,18 +13,9 @@ from engine.errors import ModelError  # noqa: E402
 from engine.network.checkpoint import load_checkpoint, load_checkpoint_model, save_checkpoint  # noqa: E402
 from engine.network.r2cnn import build_detector  # noqa: E402
 from engine.runtime.torch_runtime import load_torch_detector  # noqa: E402
+from tests.engine.hostile_files import RunsCode  # noqa: E402
 
 CONFIG = ModelConfig(patch_size=64, rpn_pre_nms_top_n=100, rpn_post_nms_top_n=20, anchor_sizes_px=(8.0, 16.0))
-
-
-class _RunsCode:
-    """Unpickling this would create a file."""
-
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (open, (str(self.marker), "w"))
 
 
 def test_round_trip_keeps_weights_config_and_extras(tmp_path):
@@ -58,14 +49,14 @@ def test_only_plain_extras_and_no_reserved_keys(tmp_path):
 def test_a_hostile_pickle_is_refused_and_never_run(tmp_path):
     marker = tmp_path / "ran.txt"
     hostile = tmp_path / "hostile.pt"
-    torch.save({"model": _RunsCode(marker)}, hostile)
+    torch.save({"model": RunsCode(marker)}, hostile)
     with pytest.raises(pickle.UnpicklingError):
         load_checkpoint(hostile)
     with pytest.raises(ModelError, match="not a weights-only r2cnn checkpoint") as caught:
         load_torch_detector(str(hostile), device="cpu")
     assert "weights_only=False" not in str(caught.value)
     plain = tmp_path / "plain.pt"
-    plain.write_bytes(pickle.dumps(_RunsCode(marker), protocol=2))
+    plain.write_bytes(pickle.dumps(RunsCode(marker), protocol=2))
     with pytest.raises(ModelError, match="refused"):
         load_torch_detector(str(plain), device="cpu")
     assert not marker.exists()

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import pickle
-import zipfile
-
 import numpy as np
 import onnx
 import pytest
@@ -16,6 +12,7 @@ from engine.errors import ModelError
 from engine.runtime import bundled_model_path, load_detector
 from engine.runtime.onnx_runtime import OnnxDetector, choose_providers
 from tests.engine.blob_model import write_blob_model
+from tests.engine.hostile_files import RunsCode, write_torch_like_pickle
 
 
 @pytest.fixture(scope="module")
@@ -67,16 +64,7 @@ def test_wrong_patch_shape_is_refused(blob_model):
 
 def test_a_pickle_is_refused_and_never_executed(tmp_path):
     marker = tmp_path / "executed"
-
-    class Payload:
-        def __reduce__(self):
-            return (open, (str(marker), "w"))
-
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:  # the layout of a torch.save() file
-        archive.writestr("archive/data.pkl", pickle.dumps(Payload()))
-    model = tmp_path / "model.onnx"
-    model.write_bytes(buffer.getvalue())
+    model = write_torch_like_pickle(tmp_path / "model.onnx", RunsCode(marker))
     with pytest.raises(ModelError, match="not a valid ONNX model"):
         OnnxDetector(str(model), device="cpu")
     assert not marker.exists()

@@ -4,12 +4,9 @@ statistics and the CLI naming the runtime and precision that ran."""
 
 from __future__ import annotations
 
-import io
 import json
-import pickle
 import sys
 import warnings
-import zipfile
 
 import numpy as np
 import onnx
@@ -22,6 +19,7 @@ from engine.runtime import load_detector
 from engine.runtime.openvino_session import openvino_importable
 from engine.runtime.runtime_choice import choose_runtime
 from tests.engine.blob_model import write_blob_model
+from tests.engine.hostile_files import RunsCode, write_torch_like_pickle
 
 GRID = (np.array([0, 96]), np.array([0, 96, 192]))  # patch origins of a 2 x 3 window of 128 px patches
 needs_openvino = pytest.mark.skipif(not openvino_importable(), reason="openvino is not installed")
@@ -82,15 +80,7 @@ def test_openvino_runs_the_tiny_graphs_like_onnxruntime(tiny_models):
 @needs_openvino
 def test_openvino_refuses_what_onnxruntime_refuses(tmp_path, blob_model):
     marker = tmp_path / "executed"
-
-    class Payload:
-        def __reduce__(self):
-            return (open, (str(marker), "w"))
-
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:  # the layout of a torch.save() file
-        archive.writestr("archive/data.pkl", pickle.dumps(Payload()))
-    (tmp_path / "pickle.onnx").write_bytes(buffer.getvalue())
+    write_torch_like_pickle(tmp_path / "pickle.onnx", RunsCode(marker))
     (tmp_path / "text.onnx").write_text("hello")
     foreign = onnx.load(blob_model)
     del foreign.metadata_props[:]
