@@ -20,8 +20,8 @@ from engine.archive import ArchiveSettings, ClusterSpec, connect, run_archive
 from engine.archive.footprint import footprint_wkt
 from engine.cli.arg_types import positive_int
 from engine.config import DetectConfig
+from engine.outputs.vector_writer import write_detections
 from engine.pipeline.detect import detect_raster
-from engine.pipeline.gpkg_writer import write_detections
 from engine.runtime import bundled_model_for, load_detector
 
 OUT = Path("out/bench/archive")

@@ -34,8 +34,8 @@ def run_once(scene_path: str, use_gate: bool, options: dict) -> dict:
     """One detection run (in its own process): stats, wall time, patches/s, the aircraft it found, and the
     per-call network times the time shares come from (benchmarks.profile)."""
     from engine.config import DetectConfig
+    from engine.evaluation.scene_recall import match_scene
     from engine.pipeline.detect import detect_raster
-    from engine.pipeline.scene_recall import match_scene
     from engine.runtime import load_detector
     from engine.runtime.model_session import SessionTuning
     from engine.synthetic.scene_generator import read_truth

@@ -41,8 +41,8 @@ import numpy as np  # noqa: E402
 
 from engine.config import ModelConfig  # noqa: E402
 from engine.evaluation.box_errors import LAYERS, BoxSet, error_rows  # noqa: E402
-from engine.evaluation.labelled_report import headline, to_text  # noqa: E402
-from engine.evaluation.labelled_result import layer_evaluation  # noqa: E402
+from engine.evaluation.labelled_scoring import layer_evaluation  # noqa: E402
+from engine.evaluation.report_content import headline, to_text  # noqa: E402
 
 DOUBLE = QgsProcessingParameterNumber.Double
 # (output name, title, layer name, outline colour): the errors read at a glance, over any background
@@ -188,7 +188,7 @@ class EvaluateDetectionsAlgorithm(QgsProcessingAlgorithm):
     def _write_report(self, parameters, context, feedback, evaluation) -> str:
         """The HTML page (PNG figures inside), published whole."""
         from engine.errors import R2cnnError
-        from engine.evaluation.report_outputs import write_html_report
+        from engine.evaluation.report_folder import write_html_report
 
         path = self.parameterAsFileOutput(parameters, self.REPORT, context)
         try:

@@ -21,7 +21,7 @@ from engine.config import DetectConfig
 from engine.datasets.airbus import DEFAULT_AIRBUS_ROOT, load_image, read_annotations, split_ids
 from engine.evaluation.evaluate import evaluate_detector
 from engine.evaluation.metrics import DEFAULT_SCORE_THRESHOLDS, MIN_SCORE
-from engine.evaluation.scene_set import evaluate_scenes, pooled, scene_paths
+from engine.evaluation.scene_recall import evaluate_scenes, pooled, scene_paths
 from engine.ops.box_arrays import greedy_match
 from engine.pipeline.detect import detect_raster
 from engine.runtime import bundled_model_path, load_detector

@@ -13,8 +13,8 @@ from engine.archive.records import DONE, InputStamp, SceneRecord
 from engine.archive.worker_models import borrowed_detector
 from engine.config import DetectConfig
 from engine.errors import R2cnnError
+from engine.outputs.vector_writer import write_detections
 from engine.pipeline.detect import detect_raster
-from engine.pipeline.gpkg_writer import write_detections
 
 
 class SceneError(R2cnnError):

@@ -36,10 +36,10 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     """Generate (or reuse) the scene, detect, write both outputs, print paths and recall."""
+    from engine.evaluation.scene_recall import match_scene
+    from engine.outputs.quicklook import write_quicklook
+    from engine.outputs.vector_writer import write_detections
     from engine.pipeline.detect import detect_raster
-    from engine.pipeline.gpkg_writer import write_geopackage
-    from engine.pipeline.quicklook import write_quicklook
-    from engine.pipeline.scene_recall import match_scene
     from engine.runtime import load_detector
     from engine.synthetic.scene_generator import write_scene_geotiff
 
@@ -63,7 +63,7 @@ def run(args) -> int:
         )
         say(f"detecting on {detector.device} ...")
         result = detect_raster(scene_path, config, log=say, detector=detector)
-        gpkg = write_geopackage([result], os.path.join(args.out, DEMO_GPKG), overwrite=True)
+        gpkg = write_detections([result], os.path.join(args.out, DEMO_GPKG), overwrite=True)
         png = write_quicklook(scene_path, result.boxes_raster_px, os.path.join(args.out, DEMO_PNG))
     except R2cnnError as exc:
         raise CliError(str(exc)) from exc

@@ -32,7 +32,7 @@ def unique_rasters(paths: Sequence[str], warn: Callable[[str], None]) -> list[st
 def check_outputs(args, protect: Sequence[str], say: Callable[[str], None]) -> None:
     """Before any compute: the vector output and --stats-json are writable, new (or --overwrite), not inputs,
     not each other; temporaries that killed runs left in their folders are removed (and said)."""
-    from engine.pipeline.gpkg_writer import check_output_path as check_vector_path
+    from engine.outputs.vector_writer import check_output_path as check_vector_path
 
     check_vector_path(args.output, args.overwrite, protect)
     if args.stats_json:
@@ -48,7 +48,7 @@ def check_outputs(args, protect: Sequence[str], say: Callable[[str], None]) -> N
 
 def publish_outputs(results: Sequence, args, protect: Sequence[str], warn: Callable[[str], None]) -> None:
     """Stage the vector file and the stats, then publish both (the vector file last) with signals held."""
-    from engine.pipeline.gpkg_writer import crs_note, stage_detections
+    from engine.outputs.vector_writer import crs_note, stage_detections
 
     note = crs_note(args.output, results)
     if note:

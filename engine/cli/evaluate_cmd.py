@@ -169,7 +169,7 @@ def _scene_report(args) -> list[dict]:
     import dataclasses
 
     from engine.errors import R2cnnError
-    from engine.evaluation.scene_set import evaluate_scenes, pooled, scene_paths, scene_table
+    from engine.evaluation.scene_recall import evaluate_scenes, pooled, scene_paths, scene_table
 
     try:
         paths = scene_paths(args.scenes)

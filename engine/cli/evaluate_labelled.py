@@ -41,9 +41,9 @@ def run_labelled(args, progress) -> int:
     from engine.datasets.readers import read_labelled
     from engine.errors import R2cnnError
     from engine.evaluation.labelled_eval import evaluate_rasters, score_layer
-    from engine.evaluation.labelled_report import to_dict, to_text
     from engine.evaluation.metrics import MIN_SCORE
-    from engine.evaluation.report_outputs import check_report_folder, write_report_folder
+    from engine.evaluation.report_content import to_dict, to_text
+    from engine.evaluation.report_folder import check_report_folder, write_report_folder
 
     if not 0.0 < args.iou <= 1.0:
         raise CliError("--iou must be in (0, 1]")

@@ -128,7 +128,7 @@ def _evaluate_init(path: str, validation):
     """The --init model on the held-out part at its own thresholds, through the deployed pipeline with the
     torch runtime (its parity with the exported graph is tested; no tracing needed for a baseline)."""
     from engine.evaluation.evaluate import evaluate_detector
-    from engine.evaluation.labelled_result import thresholds_with
+    from engine.evaluation.labelled_scoring import thresholds_with
     from engine.evaluation.metrics import MIN_SCORE
     from engine.network.checkpoint import load_checkpoint_model
     from engine.runtime.torch_runtime import TorchDetector

@@ -25,7 +25,7 @@ SUBCOMMAND_MODULES = (
     "engine.cli.tune_gate_cmd",
     "engine.cli.quantize_cmd",
     "engine.cli.generate_cmd",
-    "engine.cli.scene_set_cmd",
+    "engine.cli.validation_scenes_cmd",
     "engine.cli.demo_cmd",
 )
 

@@ -15,8 +15,8 @@ from engine.evaluation.evaluate import (
     patches_with_aircraft,
     reached_patches,
 )
+from engine.evaluation.evaluation_report import EvaluationReport
 from engine.evaluation.metrics import DEFAULT_SCORE_THRESHOLDS, GateMetrics, gate_metrics
-from engine.evaluation.report import EvaluationReport
 from engine.ops.box_arrays import as_boxes, wholly_inside
 from engine.pipeline.stretch import scene_to_u8
 

@@ -13,9 +13,9 @@ from osgeo import gdal, ogr
 from engine.atomic_output import StagedOutput
 from engine.errors import OutputError
 from engine.evaluation.box_errors import LAYERS, BoxSet, error_rows
-from engine.evaluation.labelled_result import LabelledEvaluation
+from engine.evaluation.labelled_scoring import LabelledEvaluation
+from engine.outputs.vector_writer import UNDEFINED_CARTESIAN_SRS_ID, output_srs, ring_polygon, transform_to
 from engine.pipeline.georef import box_rings_map
-from engine.pipeline.gpkg_writer import UNDEFINED_CARTESIAN_SRS_ID, output_srs, ring_polygon, transform_to
 
 FIELDS = (
     ("feature_id", ogr.OFTInteger64),  # the detection's id (TP, FP) or the reference's (FN)

@@ -14,8 +14,8 @@ from engine.config import DetectConfig
 from engine.datasets.airbus import LabelledImage
 from engine.evaluation.box_errors import split_result
 from engine.evaluation.coco_eval import coco_metrics
+from engine.evaluation.evaluation_report import EvaluationReport
 from engine.evaluation.metrics import DEFAULT_SCORE_THRESHOLDS, ImageResult, detection_metrics, gate_metrics
-from engine.evaluation.report import EvaluationReport
 from engine.ops.box_arrays import as_boxes, centres_inside
 from engine.pipeline.detect import SceneFindings, detect_scene
 from engine.pipeline.run_plan import RunPlan

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from engine.evaluation.labelled_result import LabelledEvaluation
+from engine.evaluation.labelled_scoring import LabelledEvaluation
 
 SIZE_IN = (5.6, 4.2)
 DPI = 110

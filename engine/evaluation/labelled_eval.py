@@ -13,7 +13,8 @@ from engine.config import DetectConfig
 from engine.datasets.labelled import LabelledRaster, LabelledSet
 from engine.evaluation.box_errors import BoxSet, PixelFrame
 from engine.evaluation.evaluate import evaluation_plan, findings_report
-from engine.evaluation.labelled_result import (
+from engine.evaluation.evaluation_report import EvaluationReport
+from engine.evaluation.labelled_scoring import (
     LabelledEvaluation,
     assemble,
     group_results,
@@ -21,7 +22,6 @@ from engine.evaluation.labelled_result import (
     thresholds_with,
 )
 from engine.evaluation.metrics import detection_metrics
-from engine.evaluation.report import EvaluationReport
 from engine.pipeline.detect import SceneFindings, detect_scene
 from engine.pipeline.raster_reader import RasterScene, bounded_gdal_cache
 from engine.pipeline.run_stats import RunMonitor

@@ -12,7 +12,7 @@ import torch
 from engine.atomic_output import atomic_output
 from engine.config import ModelConfig
 from engine.errors import first_line
-from engine.network.r2cnn import R2CNN, build_detector
+from engine.network.r2cnn import R2CNN, build_r2cnn
 
 _PLAIN = (str, bytes, int, float, bool, type(None))  # exact types: a subclass may need its class to load
 _RESERVED = ("model", "model_config")
@@ -52,7 +52,7 @@ def load_checkpoint_model(path: str | os.PathLike) -> R2CNN:
             and isinstance(state.get("model_config"), str)):
         raise ValueError("a torch file, but not an r2cnn checkpoint (no 'model' weights and 'model_config')")
     try:
-        model = build_detector(ModelConfig.from_json(state["model_config"]))
+        model = build_r2cnn(ModelConfig.from_json(state["model_config"]))
     except Exception as exc:
         raise ValueError(f"its model configuration is not usable ({first_line(exc, 160)})") from exc
     try:

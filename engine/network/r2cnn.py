@@ -134,7 +134,7 @@ def decode_detections(detections: Detections, patch_hw: tuple[int, int]) -> tupl
     return boxes, cls_logits.softmax(dim=-1)[..., 1] * live
 
 
-def build_detector(config: ModelConfig | None = None) -> R2CNN:
+def build_r2cnn(config: ModelConfig | None = None) -> R2CNN:
     """A fresh network with the paper's N(0, 0.01) init for the heads (trained from scratch)."""
     model = R2CNN(config or ModelConfig())
     for head in (

@@ -10,7 +10,6 @@ import numpy as np
 
 from engine.synthetic.aircraft_shapes import random_shape
 from engine.synthetic.airport import AirportPlan, LocalPlane, LocalRect, aircraft_level, plan_airport
-from engine.synthetic.footprint import draw_footprint, inside_footprint, random_valid_point
 from engine.synthetic.objects import (
     REFERENCE_GSD_M,
     Plane,
@@ -21,6 +20,7 @@ from engine.synthetic.objects import (
     make_plane,
 )
 from engine.synthetic.style import SceneStyle, draw_style, on_water
+from engine.synthetic.valid_footprint import draw_footprint, inside_footprint, random_valid_point
 
 
 @dataclass(frozen=True, eq=False)

@@ -8,7 +8,6 @@ import math
 import numpy as np
 
 from engine.synthetic.aircraft_shapes import convex_union_coverage, rotated_rect_coverage
-from engine.synthetic.footprint import edge_distances
 from engine.synthetic.layout import SceneLayout
 from engine.synthetic.noise import (
     fractal_noise,
@@ -20,6 +19,7 @@ from engine.synthetic.noise import (
 )
 from engine.synthetic.objects import intersecting
 from engine.synthetic.style import LAND_GAINS, LAND_SPACINGS_PX, water_noise
+from engine.synthetic.valid_footprint import edge_distances
 
 TEXTURE_SPACINGS_PX = (700.0, 160.0, 40.0, 10.0, 3.0)
 TEXTURE_GAINS = (1.0, 0.8, 0.6, 0.45, 0.35)

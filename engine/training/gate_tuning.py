@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from engine.config import DetectConfig
-from engine.network.r2cnn import R2CNN, build_detector
+from engine.network.r2cnn import R2CNN, build_r2cnn
 from engine.ops.box_arrays import as_boxes, centres_inside
 from engine.pipeline.scene import ImageScene, patch_fill_value, read_patch
 from engine.pipeline.stretch import scene_to_u8
@@ -122,7 +122,7 @@ def fit_gate(
 ) -> R2CNN:
     """A fresh max-pooled classifier trained on the frozen features (class-balanced cross-entropy)."""
     torch.manual_seed(config.seed)
-    tuned = build_detector(dataclasses.replace(model.config, gate_pooling="max"))
+    tuned = build_r2cnn(dataclasses.replace(model.config, gate_pooling="max"))
     kept = {k: v for k, v in model.state_dict().items() if not k.startswith("classifier.")}
     missing, unexpected = tuned.load_state_dict(kept, strict=False)
     if unexpected or any(not k.startswith("classifier.") for k in missing):

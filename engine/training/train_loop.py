@@ -13,7 +13,7 @@ import torch
 from engine.atomic_output import atomic_output
 from engine.config import ModelConfig
 from engine.network.checkpoint import load_checkpoint, save_checkpoint
-from engine.network.r2cnn import R2CNN, build_detector
+from engine.network.r2cnn import R2CNN, build_r2cnn
 from engine.pipeline.scene import patch_fill_value
 from engine.training.patch_sampler import PatchSampler, SamplerConfig, TrainingImage
 from engine.training.unified_step import LossConfig, unified_loss
@@ -60,7 +60,7 @@ def train(config: TrainConfig, images: list[TrainingImage], log=print, should_st
     with atomic_output(os.path.join(config.out_dir, "train_config.json"), suffix=".json") as tmp:
         with open(tmp, "w") as handle:
             json.dump(asdict(config), handle, indent=1, default=str)
-    model = build_detector(config.model)
+    model = build_r2cnn(config.model)
     if config.init is not None:
         for note in warm_start(model, config.init):
             log(f"warm start: {note}")

@@ -34,10 +34,10 @@ def tiny_models(tmp_path_factory) -> TinyModels:
     from engine.export.onnx_export import export_onnx
     from engine.export.window_export import export_window_onnx
     from engine.network.checkpoint import save_checkpoint
-    from engine.network.r2cnn import build_detector
+    from engine.network.r2cnn import build_r2cnn
 
     torch.manual_seed(7)
-    model = build_detector(TINY_CONFIG).eval()
+    model = build_r2cnn(TINY_CONFIG).eval()
     with torch.no_grad():  # trained-looking batch norms: fresh ones fold into identical zero biases
         for module in model.modules():
             if isinstance(module, torch.nn.BatchNorm2d):

@@ -19,17 +19,20 @@ ENGINE_DIR = REPO_ROOT / "engine"
 # Anything may import these; they import only each other (engine/__init__.py is the lazy facade, exempt).
 BASE = frozenset({"config", "contract", "errors", "atomic_output", "synthetic", "datasets", "anchors"})
 # Layer -> the layers it may import besides BASE and itself: ops -> network -> runtime -> pipeline ->
-# evaluation / training -> cli; export sits beside the runtime (it writes what the runtime reads).
+# outputs -> evaluation / training -> cli; export sits beside the runtime (it writes what the runtime reads).
 MAY_IMPORT = {
     "ops": frozenset(),
     "network": frozenset({"ops"}),
     "runtime": frozenset({"ops", "network"}),
     "export": frozenset({"ops", "network", "runtime"}),
     "pipeline": frozenset({"ops", "network", "runtime"}),
-    "evaluation": frozenset({"ops", "network", "runtime", "pipeline"}),
-    "training": frozenset({"ops", "network", "runtime", "pipeline", "export"}),
-    "archive": frozenset({"ops", "network", "runtime", "pipeline"}),  # many scenes on Dask (detect-archive)
-    "cli": frozenset({"ops", "network", "runtime", "export", "pipeline", "evaluation", "training", "archive"}),
+    "outputs": frozenset({"ops", "network", "runtime", "pipeline"}),  # what the engine writes (vector, PNG)
+    "evaluation": frozenset({"ops", "network", "runtime", "pipeline", "outputs"}),
+    "training": frozenset({"ops", "network", "runtime", "pipeline", "outputs", "export"}),
+    "archive": frozenset({"ops", "network", "runtime", "pipeline", "outputs"}),  # many scenes on Dask (detect-archive)
+    "cli": frozenset(
+        {"ops", "network", "runtime", "export", "pipeline", "outputs", "evaluation", "training", "archive"}
+    ),
 }
 # Known upward imports of base utilities, each with what would remove it (keep this list short).
 KNOWN_BASE_EXCEPTIONS = {

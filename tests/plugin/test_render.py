@@ -99,7 +99,7 @@ def test_real_model_finds_the_known_aircraft_of_a_generated_scene(qgis_app, tmp_
     """The bundled model, defaults only (as a user would run it), on a generated airport scene."""
     import numpy as np
 
-    from engine.pipeline.scene_recall import match_scene
+    from engine.evaluation.scene_recall import match_scene
     from engine.synthetic.scene_generator import write_scene_geotiff
 
     scene_path = tmp_path / "airport.tif"

@@ -108,16 +108,16 @@ def test_output_equal_to_an_input_is_refused_even_with_overwrite(tmp_path, capsy
 
 # 3. Two runs on one output: the second to publish fails and leaves the first one's file alone.
 def test_an_output_published_meanwhile_by_another_run_is_not_replaced(tmp_path, capsys, blob_model_path, monkeypatch):
-    from engine.pipeline import gpkg_writer
+    from engine.outputs import vector_writer
 
     out = tmp_path / "out.gpkg"
-    real_write = gpkg_writer._write
+    real_write = vector_writer._write
 
     def write_then_lose_the_race(results, path, *rest):
         real_write(results, path, *rest)
         out.write_bytes(b"the other run's result")  # the other run published while this one wrote
 
-    monkeypatch.setattr(gpkg_writer, "_write", write_then_lose_the_race)
+    monkeypatch.setattr(vector_writer, "_write", write_then_lose_the_race)
     code, err = _run(capsys, _write_raster(tmp_path / "s.tif"), "-o", str(out), "--model", blob_model_path, "-q")
     assert code == 2 and _one_error_line(err, "appeared while"), err
     assert out.read_bytes() == b"the other run's result"
@@ -207,10 +207,10 @@ def test_temporaries_left_by_a_killed_run_are_removed_by_the_next_one(tmp_path, 
     out = tmp_path / "out" / "o.gpkg"
     out.parent.mkdir()
     hang_while_writing = (
-        "import sys, time; from engine.pipeline import gpkg_writer; real = gpkg_writer._write\n"
+        "import sys, time; from engine.outputs import vector_writer; real = vector_writer._write\n"
         "def slow(*a):\n"
         "    real(*a); open(a[1] + '-journal', 'w').close(); print('written', flush=True); time.sleep(60)\n"
-        "gpkg_writer._write = slow\nfrom engine.cli.main import main\nsys.exit(main())\n"
+        "vector_writer._write = slow\nfrom engine.cli.main import main\nsys.exit(main())\n"
     )
     child = subprocess.Popen([sys.executable, "-c", hang_while_writing, "detect", raster, "-o", str(out), "--model",
                               blob_model_path, "-q"], cwd=REPO, stdout=subprocess.PIPE, text=True)

@@ -110,8 +110,8 @@ def test_object_scale_resamples_the_images(airbus_root, monkeypatch, capsys):
 
 
 def test_whole_scene_table_through_detect(tmp_path, capsys):
-    from engine.synthetic.scene_set import build_scene
-    from tests.engine.synthetic.test_scene_set import _airports
+    from engine.synthetic.validation_scenes import build_scene
+    from tests.engine.synthetic.test_validation_scenes import _airports
 
     build_scene(tmp_path / "scene.tif", _airports(2), seed=3, bits=10, size_px=(1400, 1400), clouds=1, workers=1)
     report = tmp_path / "scenes.json"

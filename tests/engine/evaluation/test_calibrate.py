@@ -8,8 +8,8 @@ from engine.evaluation.calibrate import (
     precise_threshold,
     tiled_gate_scores,
 )
+from engine.evaluation.evaluation_report import EvaluationReport
 from engine.evaluation.metrics import DetectionMetrics, ThresholdRow
-from engine.evaluation.report import EvaluationReport
 from engine.runtime.types import BatchResult, PatchDetections
 
 

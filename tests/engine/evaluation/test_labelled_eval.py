@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from osgeo import ogr
 
-import engine.evaluation.labelled_report as labelled_report
+import engine.evaluation.report_content as report_content
 from engine.datasets.labelled import LabelSource
 from engine.datasets.readers import read_labelled
 from engine.errors import OutputError
 from engine.evaluation.box_errors import BoxSet, classify
 from engine.evaluation.labelled_eval import score_layer
-from engine.evaluation.report_outputs import write_report_folder
+from engine.evaluation.report_folder import write_report_folder
 from tests.engine.labelled_scenes import BLOBS_PX, blob_box_px, write_blob_raster, write_polygons
 
 R = [blob_box_px(*b) for b in BLOBS_PX]
@@ -41,7 +41,7 @@ def test_hand_counted_errors_and_ap(scored):
     assert point.recall == pytest.approx(0.5) and point.precision == pytest.approx(0.5)
     # all five by score: T T F F T over 4 references -> 0.25 * 1 + 0.25 * 1 + 0.25 * 0.6
     assert evaluation.report.detection.ap50 == pytest.approx(0.65)
-    assert evaluation.report.from_layer and "no model run" in labelled_report.to_text(evaluation)
+    assert evaluation.report.from_layer and "no model run" in report_content.to_text(evaluation)
     errors = evaluation.errors[0]
     assert list(errors.det_match) == [0, 1, -1, -1]
     assert errors.det_iou[1] == pytest.approx(30 / 42) and errors.det_iou[2] == pytest.approx(1.0)
@@ -99,7 +99,7 @@ def test_report_folder_is_never_half_written(scored, tmp_path, monkeypatch):
     def broken(*_args):
         raise OutputError("disk full")
 
-    monkeypatch.setattr(labelled_report, "to_dict", broken)
+    monkeypatch.setattr(report_content, "to_dict", broken)
     with pytest.raises(OutputError, match="disk full"):
         write_report_folder(evaluation, str(tmp_path / "fresh"))
     assert not (tmp_path / "fresh").exists()

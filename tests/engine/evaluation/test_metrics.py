@@ -110,7 +110,7 @@ def test_coco_ap_is_stricter_than_ap50_for_loose_boxes():
 
 
 def test_report_serialises_and_prints(tmp_path):
-    from engine.evaluation.report import EvaluationReport
+    from engine.evaluation.evaluation_report import EvaluationReport
 
     results = [ImageResult(BINNED, np.full(4, 0.9), BINNED)]
     report = EvaluationReport(

@@ -5,7 +5,7 @@ import torch
 
 from engine.config import ModelConfig
 from engine.export.onnx_export import CONFIG_KEY, export_onnx
-from engine.network.r2cnn import build_detector
+from engine.network.r2cnn import build_r2cnn
 from engine.runtime.onnx_runtime import OnnxDetector
 from engine.runtime.torch_runtime import TorchDetector
 
@@ -15,7 +15,7 @@ CONFIG = ModelConfig(patch_size=128, rpn_pre_nms_top_n=200, rpn_post_nms_top_n=4
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
     torch.manual_seed(3)
-    model = build_detector(CONFIG).eval()
+    model = build_r2cnn(CONFIG).eval()
     # Spread the objectness so top-k has no ties (random init leaves near-equal scores).
     torch.nn.init.normal_(model.rpn.objectness.weight, std=1.0)
     torch.nn.init.normal_(model.rfcn.cls_maps.weight, std=0.5)

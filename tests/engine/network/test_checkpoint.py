@@ -11,7 +11,7 @@ torch = pytest.importorskip("torch")
 from engine.config import ModelConfig  # noqa: E402
 from engine.errors import ModelError  # noqa: E402
 from engine.network.checkpoint import load_checkpoint, load_checkpoint_model, save_checkpoint  # noqa: E402
-from engine.network.r2cnn import build_detector  # noqa: E402
+from engine.network.r2cnn import build_r2cnn  # noqa: E402
 from engine.runtime.torch_runtime import load_torch_detector  # noqa: E402
 from tests.engine.hostile_files import RunsCode  # noqa: E402
 
@@ -20,7 +20,7 @@ CONFIG = ModelConfig(patch_size=64, rpn_pre_nms_top_n=100, rpn_post_nms_top_n=20
 
 def test_round_trip_keeps_weights_config_and_extras(tmp_path):
     torch.manual_seed(0)
-    model = build_detector(CONFIG)
+    model = build_r2cnn(CONFIG)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
     sum(p.square().sum() for p in model.parameters()).backward()
     optimizer.step()
@@ -38,7 +38,7 @@ def test_round_trip_keeps_weights_config_and_extras(tmp_path):
 
 
 def test_only_plain_extras_and_no_reserved_keys(tmp_path):
-    model = build_detector(CONFIG)
+    model = build_r2cnn(CONFIG)
     with pytest.raises(TypeError, match="not a tensor or plain value"):
         save_checkpoint(tmp_path / "a.pt", model, history={"when": object()})
     with pytest.raises(ValueError, match="model_config"):

@@ -8,7 +8,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from engine.config import ModelConfig  # noqa: E402
-from engine.network.r2cnn import Detections, Proposals, build_detector, decode_detections  # noqa: E402
+from engine.network.r2cnn import Detections, Proposals, build_r2cnn, decode_detections  # noqa: E402
 from engine.ops.boxes import box_iou  # noqa: E402
 from engine.ops.nms import fast_nms_keep  # noqa: E402
 
@@ -52,7 +52,7 @@ def test_box_iou_still_broadcasts_batch_dims():
 
 def test_detector_branch_serves_inference_and_training():
     torch.manual_seed(3)
-    model = build_detector(ModelConfig(patch_size=64, rpn_pre_nms_top_n=100, rpn_post_nms_top_n=20)).eval()
+    model = build_r2cnn(ModelConfig(patch_size=64, rpn_pre_nms_top_n=100, rpn_post_nms_top_n=20)).eval()
     images = torch.rand(2, 3, 64, 64) * 255
     with torch.no_grad():
         shared = model.shared_features(images)

@@ -1,7 +1,7 @@
 import torch
 
 from engine.config import ModelConfig
-from engine.network.r2cnn import build_detector
+from engine.network.r2cnn import build_r2cnn
 from engine.network.tinynet import TinyNet
 
 
@@ -17,7 +17,7 @@ def test_tinynet_is_small():
 
 def test_inference_contract_shapes_and_gate():
     config = ModelConfig(rpn_pre_nms_top_n=200, rpn_post_nms_top_n=50)
-    model = build_detector(config).eval()
+    model = build_r2cnn(config).eval()
     images = torch.rand(3, 3, 128, 128) * 255
     with torch.no_grad():
         gate, passed, boxes, scores = model(images, torch.tensor(-1.0))
@@ -30,7 +30,7 @@ def test_inference_contract_shapes_and_gate():
 
 
 def test_anchor_stride_is_8():
-    model = build_detector(ModelConfig())
+    model = build_r2cnn(ModelConfig())
     anchors = model.anchors(torch.zeros(1, 96, 4, 5))
     assert anchors.shape == (4 * 5 * len(ModelConfig().anchor_sizes_px), 4)
     centres = (anchors[:, :2] + anchors[:, 2:]) / 2

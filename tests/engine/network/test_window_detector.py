@@ -8,7 +8,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from engine.config import ModelConfig  # noqa: E402
-from engine.network.r2cnn import build_detector, decode_detections  # noqa: E402
+from engine.network.r2cnn import build_r2cnn, decode_detections  # noqa: E402
 from engine.network.window_detector import WindowDetector, cut_patches, cut_selected  # noqa: E402
 
 CONFIG = ModelConfig(patch_size=64, rpn_pre_nms_top_n=100, rpn_post_nms_top_n=20)
@@ -17,7 +17,7 @@ CONFIG = ModelConfig(patch_size=64, rpn_pre_nms_top_n=100, rpn_post_nms_top_n=20
 @pytest.fixture(scope="module")
 def model():
     torch.manual_seed(0)
-    net = build_detector(CONFIG).eval()
+    net = build_r2cnn(CONFIG).eval()
     torch.nn.init.normal_(net.rpn.objectness.weight, std=1.0)
     torch.nn.init.normal_(net.classifier.logits.weight, std=2.0)
     return net
@@ -69,5 +69,5 @@ def test_window_runs_the_per_patch_steps_on_cut_features(model):
 
 def test_patch_size_must_be_a_multiple_of_16():
     with pytest.raises(ValueError, match="divisible by 16"):
-        WindowDetector(build_detector(ModelConfig(patch_size=72)))
+        WindowDetector(build_r2cnn(ModelConfig(patch_size=72)))
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 
 from engine.config import DetectConfig
+from engine.evaluation.scene_recall import match_scene
 from engine.pipeline.detect import detect_raster
-from engine.pipeline.scene_recall import match_scene
 from engine.runtime import bundled_model_path
 
 pytestmark = pytest.mark.skipif(

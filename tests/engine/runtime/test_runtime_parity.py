@@ -18,11 +18,11 @@ CONFIG = ModelConfig(patch_size=128, rpn_pre_nms_top_n=200, rpn_post_nms_top_n=4
 @pytest.fixture(scope="module")
 def detectors(tmp_path_factory):
     from engine.export.onnx_export import export_onnx
-    from engine.network.r2cnn import build_detector
+    from engine.network.r2cnn import build_r2cnn
     from engine.runtime.torch_runtime import TorchDetector
 
     torch.manual_seed(5)
-    model = build_detector(CONFIG).eval()
+    model = build_r2cnn(CONFIG).eval()
     torch.nn.init.normal_(model.rpn.objectness.weight, std=1.0)  # spread scores: no top-k ties
     torch.nn.init.normal_(model.rfcn.cls_maps.weight, std=0.5)
     path = str(tmp_path_factory.mktemp("parity") / "model.onnx")

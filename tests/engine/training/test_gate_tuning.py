@@ -4,7 +4,7 @@ import numpy as np
 import torch
 
 from engine.config import ModelConfig
-from engine.network.r2cnn import build_detector
+from engine.network.r2cnn import build_r2cnn
 from engine.training.gate_tuning import (
     GatePatches,
     GateTuningConfig,
@@ -22,7 +22,7 @@ def test_old_configs_keep_mean_pooling_and_new_ones_pool_by_max():
 
 
 def test_max_pooled_gate_is_not_diluted_by_empty_ground():
-    model = build_detector(ModelConfig(patch_size=128)).eval()
+    model = build_r2cnn(ModelConfig(patch_size=128)).eval()
     body = model.classifier.body
     features = torch.zeros(1, 72, 8, 8)
     features[..., 3, 3] = 5.0
@@ -44,7 +44,7 @@ def test_generated_patches_are_labelled_by_aircraft_centres():
 
 def test_fit_gate_moves_only_the_classifier():
     torch.manual_seed(0)
-    model = build_detector(dataclasses.replace(ModelConfig(patch_size=64), gate_pooling="mean")).eval()
+    model = build_r2cnn(dataclasses.replace(ModelConfig(patch_size=64), gate_pooling="mean")).eval()
     rng = np.random.default_rng(0)
     images = rng.integers(0, 60, size=(8, 3, 64, 64)).astype(np.uint8)
     images[:4, :, 20:30, 20:30] = 250  # a bright blob marks the positives

@@ -9,7 +9,7 @@ import torch
 
 from engine.config import ModelConfig
 from engine.network.checkpoint import load_checkpoint_model, save_checkpoint
-from engine.network.r2cnn import build_detector
+from engine.network.r2cnn import build_r2cnn
 from engine.runtime import bundled_model_path
 from engine.training.patch_sampler import PatchSampler, SamplerConfig, TrainingImage
 from engine.training.unified_step import LossConfig, unified_loss
@@ -19,10 +19,10 @@ from engine.training.warm_start import nearest_anchor, warm_start
 def test_new_anchors_start_from_the_nearest_old_one(tmp_path):
     torch.manual_seed(0)
     old_config = dataclasses.replace(ModelConfig(), anchor_sizes_px=(10.0, 20.0, 40.0))
-    old = build_detector(old_config)
+    old = build_r2cnn(old_config)
     path = tmp_path / "old.pt"
     save_checkpoint(path, old)
-    new = build_detector(dataclasses.replace(ModelConfig(), anchor_sizes_px=(10.0, 20.0, 40.0, 60.0)))
+    new = build_r2cnn(dataclasses.replace(ModelConfig(), anchor_sizes_px=(10.0, 20.0, 40.0, 60.0)))
     notes = warm_start(new, path)
     assert any("rpn.deltas.weight" in note for note in notes)
     torch.testing.assert_close(

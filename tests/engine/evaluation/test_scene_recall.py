@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.pipeline.scene_recall import match_scene
+from engine.evaluation.scene_recall import match_scene
 
 
 def test_duplicates_count_once_and_misses_lower_recall():

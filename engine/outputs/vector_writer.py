@@ -105,9 +105,6 @@ def write_detections(results: Sequence, out_path: str, overwrite: bool = False, 
     return out_path
 
 
-write_geopackage = write_detections  # the name from when GeoPackage was the only format
-
-
 def _write(results: Sequence, path: str, srs: osr.SpatialReference | None, fmt: VectorFormat, shown: str) -> None:
     """The OGR part: one layer, one transaction where the driver has them, polygons reprojected to srs."""
     with _ogr_errors(shown):

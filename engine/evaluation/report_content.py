@@ -8,7 +8,7 @@ import html
 import math
 import os
 
-from engine.evaluation.labelled_result import LabelledEvaluation
+from engine.evaluation.labelled_scoring import LabelledEvaluation
 
 
 def headline(evaluation: LabelledEvaluation) -> dict[str, float | int]:

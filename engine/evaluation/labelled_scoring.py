@@ -12,8 +12,8 @@ import numpy as np
 
 from engine.evaluation.box_errors import BoxErrors, BoxSet, OperatingPoint, classify, pooled, split_result
 from engine.evaluation.coco_eval import coco_metrics
+from engine.evaluation.evaluation_report import EvaluationReport
 from engine.evaluation.metrics import DEFAULT_SCORE_THRESHOLDS, PrCurve, detection_metrics, gate_metrics, pr_curve
-from engine.evaluation.report import EvaluationReport
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import OutputError
-from engine.synthetic.footprint import inside_footprint
 from engine.synthetic.layout import SceneLayout, make_layout
 from engine.synthetic.scene_generator import DEFAULT_ORIGIN, TRUTH_COLUMNS, render_blocks, truth_path
+from engine.synthetic.valid_footprint import inside_footprint
 
 GF1_SIZE_PX = (18192, 18000)  # rows, cols of a GF-1 PMS panchromatic scene
 FEATHER_PX = 24  # pasted images blend into the background over this many px

@@ -12,10 +12,10 @@ from osgeo import ogr
 from rasterio.crs import CRS
 
 from engine.errors import OutputError
-from engine.pipeline import gpkg_writer
+from engine.outputs import vector_writer
+from engine.outputs.vector_writer import crs_note, write_detections
 from engine.pipeline.detect import SceneDetections
 from engine.pipeline.georef import box_rings_map
-from engine.pipeline.gpkg_writer import crs_note, write_detections
 
 UTM = CRS.from_epsg(32650).to_wkt()
 TRANSFORM = Affine(2.0, 0.0, 500000.0, 0.0, -2.0, 4000000.0)
@@ -97,7 +97,7 @@ def test_an_ogr_failure_without_words_still_gets_a_reason(tmp_path, monkeypatch)
     def silent_failure(*_args):
         raise RuntimeError("")  # what GDAL 3.6 raises when the disk is full
 
-    monkeypatch.setattr(gpkg_writer, "ring_polygon", silent_failure)
+    monkeypatch.setattr(vector_writer, "ring_polygon", silent_failure)
     with pytest.raises(OutputError) as failed:
         write_detections([_result([[0, 0, 2, 2]])], str(tmp_path / "o.gpkg"))
     assert str(failed.value).split(": ", 1)[1].strip() and "MB free" in str(failed.value)

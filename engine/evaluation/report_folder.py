@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from engine.atomic_output import StagedOutput, check_output_path, publish_all
 from engine.errors import OutputError
-from engine.evaluation.labelled_result import LabelledEvaluation
+from engine.evaluation.labelled_scoring import LabelledEvaluation
 
 NAMES = {
     "layers": "evaluation.gpkg",
@@ -58,7 +58,7 @@ def figures(evaluation: LabelledEvaluation) -> tuple[dict[str, bytes], list[str]
 
 def write_html_report(evaluation: LabelledEvaluation, path: str, overwrite: bool = True) -> list[str]:
     """Only the HTML page (the Processing algorithm's output); returns notes."""
-    from engine.evaluation.labelled_report import to_html
+    from engine.evaluation.report_content import to_html
 
     pictures, notes = figures(evaluation)
     staged = _staged_bytes(path, to_html(evaluation, pictures).encode("utf-8"), overwrite, ())
@@ -72,7 +72,7 @@ def write_report_folder(
 ) -> ReportFiles:
     """Everything at once: the layers (when the sets have rasters), PNGs, HTML and JSON."""
     from engine.evaluation.error_layers import stage_error_layers
-    from engine.evaluation.labelled_report import to_dict, to_html
+    from engine.evaluation.report_content import to_dict, to_html
 
     with_layers = all(s.frame is not None for s in evaluation.sets)
     check_report_folder(folder, overwrite, protect, with_layers)

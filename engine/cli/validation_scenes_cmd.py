@@ -35,7 +35,7 @@ def register(subparsers) -> None:
 def run(args) -> int:
     """Load the validation split at 2 m, write one scene per bit depth."""
     from engine.datasets.airbus import DEFAULT_AIRBUS_ROOT, DatasetError, load_image, split_ids
-    from engine.synthetic.scene_set import Airport, build_scene
+    from engine.synthetic.validation_scenes import Airport, build_scene
 
     try:
         bits = [int(b) for b in args.bits.split(",")]

@@ -9,13 +9,14 @@ import numpy as np
 import rasterio
 import rasterio.errors
 
-from engine.pipeline.quicklook import draw_boxes, write_quicklook
+from engine.outputs.quicklook import draw_boxes, write_quicklook
+from tests.engine.pipeline.conftest import write_tif
 
 
-def test_quicklook_is_decimated_with_red_boxes(tmp_path, tif):
+def test_quicklook_is_decimated_with_red_boxes(tmp_path):
     data = np.full((1, 400, 300), 1000, np.uint16)
     data[0, ::7, :] = 1500
-    path = tif(tmp_path / "scene.tif", data)
+    path = write_tif(tmp_path / "scene.tif", data)
     out = write_quicklook(path, np.array([[100, 200, 140, 240]]), str(tmp_path / "q.png"), max_px=200)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)

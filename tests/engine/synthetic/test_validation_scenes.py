@@ -6,7 +6,7 @@ import numpy as np
 import rasterio
 
 from engine.synthetic.scene_generator import read_truth
-from engine.synthetic.scene_set import Airport, build_scene
+from engine.synthetic.validation_scenes import Airport, build_scene
 
 
 def _airports(count: int) -> list[Airport]:
