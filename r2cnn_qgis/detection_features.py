@@ -1,25 +1,39 @@
-"""SceneDetections (engine, numpy) -> QGIS features: the only place the result schema is spelled out."""
+"""SceneDetections (engine, numpy) -> QGIS features, with the engine's schemas (engine.outputs.fields) as QGIS
+fields: the detection layer here, the error layers in evaluate_algorithm.py."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from qgis.core import QgsFeature, QgsField, QgsFields, QgsGeometry, QgsPointXY
 from qgis.PyQt.QtCore import QVariant
 
-SCORE_FIELD = "score"
-PATCH_SCORE_FIELD = "patch_score"
-LABEL_FIELD = "label"
-SOURCE_FIELD = "source"
+from .dependencies import ensure_engine_importable
+
+ensure_engine_importable()
+
+from engine.outputs.fields import DETECTION_FIELDS, DETECTION_LAYER, INTEGER64, REAL, SCORE, STRING  # noqa: E402
+
+SCORE_FIELD = SCORE  # what the slider, the filter and the colour classes read
+__all__ = ["DETECTION_LAYER", "SCORE_FIELD", "detection_fields", "qgis_fields", "scene_features"]
+_QGIS_TYPES = {
+    REAL: (QVariant.Double, "double"),
+    INTEGER64: (QVariant.LongLong, ""),
+    STRING: (QVariant.String, "string"),
+}
+
+
+def qgis_fields(schema: Sequence) -> QgsFields:
+    """An engine schema (engine.outputs.fields) as QGIS fields, with its display lengths."""
+    fields = QgsFields()
+    for field in schema:
+        kind, type_name = _QGIS_TYPES[field.kind]
+        fields.append(QgsField(field.name, kind, type_name, field.length, field.precision))
+    return fields
 
 
 def detection_fields() -> QgsFields:
     """score: detector confidence; patch_score: the gate's confidence for the patch; label; source raster."""
-    fields = QgsFields()
-    fields.append(QgsField(SCORE_FIELD, QVariant.Double, "double", 10, 4))
-    fields.append(QgsField(PATCH_SCORE_FIELD, QVariant.Double, "double", 10, 4))
-    fields.append(QgsField(LABEL_FIELD, QVariant.String, "string", 32))
-    fields.append(QgsField(SOURCE_FIELD, QVariant.String, "string", 254))
-    return fields
+    return qgis_fields(DETECTION_FIELDS)
 
 
 def scene_features(scene, fields: QgsFields) -> Iterator[QgsFeature]:

@@ -10,8 +10,6 @@ from qgis.core import (
     QgsCoordinateTransform,
     QgsFeature,
     QgsFeatureSink,
-    QgsField,
-    QgsFields,
     QgsProcessing,
     QgsProcessingAlgorithm,
     QgsProcessingException,
@@ -32,6 +30,7 @@ from qgis.PyQt.QtCore import QVariant
 from qgis.PyQt.QtGui import QIcon
 
 from .dependencies import ensure_engine_importable
+from .detection_features import qgis_fields
 from .paths import icon_path
 from .styling import outline_symbol
 
@@ -39,17 +38,18 @@ ensure_engine_importable()
 
 import numpy as np  # noqa: E402
 
-from engine.config import ModelConfig  # noqa: E402
-from engine.evaluation.box_errors import LAYERS, BoxSet, error_rows  # noqa: E402
-from engine.evaluation.labelled_scoring import layer_evaluation  # noqa: E402
+from engine.evaluation.box_errors import error_rows  # noqa: E402
+from engine.evaluation.labelled_scoring import score_map_boxes  # noqa: E402
 from engine.evaluation.report_content import headline, to_text  # noqa: E402
+from engine.outputs.fields import ERROR_FIELDS, ERROR_LAYERS, SCORE  # noqa: E402
 
 DOUBLE = QgsProcessingParameterNumber.Double
-# (output name, title, layer name, outline colour): the errors read at a glance, over any background
+# (output name, title, outline colour), one per engine error layer (ERROR_LAYERS, in that order): the errors
+# read at a glance, over any background
 ERROR_OUTPUTS = (
-    ("TRUE_POSITIVES", "True positives", "true_positive", "#1a9850"),
-    ("FALSE_POSITIVES", "False positives", "false_positive", "#d73027"),
-    ("FALSE_NEGATIVES", "False negatives (missed references)", "false_negative", "#ff00ff"),
+    ("TRUE_POSITIVES", "True positives", "#1a9850"),
+    ("FALSE_POSITIVES", "False positives", "#d73027"),
+    ("FALSE_NEGATIVES", "False negatives (missed references)", "#ff00ff"),
 )
 NUMBERS = (("AP50", "VOC AP50"), ("RECALL", "Recall"), ("PRECISION", "Precision"), ("F1", "F1 score"),
            ("TP", "True positives"), ("FP", "False positives"), ("FN", "False negatives"),
@@ -100,7 +100,7 @@ class EvaluateDetectionsAlgorithm(QgsProcessingAlgorithm):
         polygons = [QgsProcessing.TypeVectorPolygon]
         self.addParameter(QgsProcessingParameterFeatureSource(self.DETECTIONS, "Detection layer", polygons))
         self.addParameter(QgsProcessingParameterField(
-            self.SCORE_FIELD, "Score field (empty: every detection scores 1)", "score", self.DETECTIONS,
+            self.SCORE_FIELD, "Score field (empty: every detection scores 1)", SCORE, self.DETECTIONS,
             QgsProcessingParameterField.Numeric, optional=True))
         self.addParameter(QgsProcessingParameterFeatureSource(self.REFERENCE, "Reference polygons", polygons))
         self.addParameter(QgsProcessingParameterField(
@@ -112,7 +112,7 @@ class EvaluateDetectionsAlgorithm(QgsProcessingAlgorithm):
         self.addParameter(QgsProcessingParameterNumber(
             self.SCORE_THRESHOLD, "Score threshold (detections below it are ignored)", DOUBLE, 0.0,
             minValue=0.0, maxValue=1.0))
-        for name, title, _, _ in ERROR_OUTPUTS:
+        for name, title, _ in ERROR_OUTPUTS:
             self.addParameter(QgsProcessingParameterFeatureSink(name, title, QgsProcessing.TypeVectorPolygon))
         self.addParameter(QgsProcessingParameterFileDestination(self.REPORT, "Evaluation report",
                                                                 "HTML files (*.html)"))
@@ -141,13 +141,11 @@ class EvaluateDetectionsAlgorithm(QgsProcessingAlgorithm):
         if not len(ref.ids):
             notes.append("the reference layer holds no polygons: every detection counts as a false positive")
         metres = QgsUnitTypes.fromUnitToUnitFactor(metric.mapUnits(), QgsUnitTypes.DistanceMeters)
-        per_model_px = ModelConfig().gsd_m / metres  # AI-TOD size bins are sizes at the model's 2 m
-        box_set = BoxSet(detections.sourceName(), det.boxes / per_model_px, det.values, det.ids,
-                         ref.boxes / per_model_px, ref.ids)
         score_threshold = self.parameterAsDouble(parameters, self.SCORE_THRESHOLD, context)
         iou = self.parameterAsDouble(parameters, self.IOU_THRESHOLD, context)
-        evaluation = layer_evaluation([box_set], score_threshold, iou, f"reference layer {references.sourceName()}",
-                                      detections.sourceName(), notes)
+        evaluation = score_map_boxes(detections.sourceName(), det.boxes, det.values, det.ids, ref.boxes, ref.ids,
+                                     metres, score_threshold, iou, f"reference layer {references.sourceName()}",
+                                     detections.sourceName(), notes)
         results = self._write_layers(parameters, context, feedback, evaluation, det, ref, crs, ref_to_output)
         results[self.REPORT] = self._write_report(parameters, context, feedback, evaluation)
         for line in to_text(evaluation).splitlines():
@@ -160,24 +158,24 @@ class EvaluateDetectionsAlgorithm(QgsProcessingAlgorithm):
     def _write_layers(self, parameters, context, feedback, evaluation, det, ref, crs, ref_to_output) -> dict:
         """The three sinks: detections' own polygons for TP / FP, the references' (reprojected) for FN."""
         rows = error_rows(evaluation.sets[0], evaluation.errors[0])
-        geometries = {"true_positive": det.geometries, "false_positive": det.geometries,
-                      "false_negative": ref.geometries}
-        positions = {"true_positive": det.position, "false_positive": det.position, "false_negative": ref.position}
-        fields = _error_fields()
+        true_positive, false_positive, false_negative = ERROR_LAYERS
+        geometries = {true_positive: det.geometries, false_positive: det.geometries, false_negative: ref.geometries}
+        positions = {true_positive: det.position, false_positive: det.position, false_negative: ref.position}
+        fields = qgis_fields(ERROR_FIELDS)
         results = {}
-        for (name, title, layer, colour), key in zip(ERROR_OUTPUTS, LAYERS, strict=True):
+        for (name, title, colour), key in zip(ERROR_OUTPUTS, ERROR_LAYERS, strict=True):
             sink, dest_id = self.parameterAsSink(parameters, name, context, fields, QgsWkbTypes.Polygon, crs)
             if sink is None:
                 raise QgsProcessingException(self.invalidSinkError(parameters, name))
             for _box, feature_id, score, iou, matched in rows[key]:
                 feature = QgsFeature(fields)
                 geometry = geometries[key][positions[key][feature_id]]
-                if key == "false_negative":
+                if key == false_negative:
                     geometry = _transformed(geometry, ref_to_output)
                 feature.setGeometry(geometry)
                 feature.setAttributes([feature_id, score, iou, matched, evaluation.sets[0].name])
                 if not sink.addFeature(feature, QgsFeatureSink.FastInsert):
-                    raise QgsProcessingException(f"could not write a {layer} feature: {sink.lastError()}")
+                    raise QgsProcessingException(f"could not write a {key} feature: {sink.lastError()}")
             if context.willLoadLayerOnCompletion(dest_id):
                 processor = ErrorStylePostProcessor(title, colour)
                 _PENDING.add(processor)
@@ -261,17 +259,6 @@ def _metric_crs(crs: QgsCoordinateReferenceSystem, extent) -> QgsCoordinateRefer
     lon, lat = (extent.center().x(), extent.center().y()) if not extent.isNull() else (0.0, 0.0)
     zone = min(60, max(1, int(math.floor((lon + 180.0) / 6.0)) + 1))
     return QgsCoordinateReferenceSystem(f"EPSG:{32600 + zone if lat >= 0 else 32700 + zone}")
-
-
-def _error_fields() -> QgsFields:
-    """The engine's error-layer schema (engine.evaluation.error_layers.FIELDS), as QGIS fields."""
-    fields = QgsFields()
-    fields.append(QgsField("feature_id", QVariant.LongLong))
-    fields.append(QgsField("score", QVariant.Double, "double", 10, 4))
-    fields.append(QgsField("iou", QVariant.Double, "double", 10, 4))
-    fields.append(QgsField("matched_id", QVariant.LongLong))
-    fields.append(QgsField("source", QVariant.String, "string", 254))
-    return fields
 
 
 class ErrorStylePostProcessor(QgsProcessingLayerPostProcessorInterface):

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from qgis.core import QgsCoordinateTransformContext, QgsDataProvider, QgsVectorFileWriter, QgsVectorLayer
 
+from .detection_features import DETECTION_LAYER
+
 
 def is_temporary(layer) -> bool:
     """A memory layer: lost when QGIS quits unless saved."""
@@ -29,7 +31,7 @@ def save_as_geopackage(layer: QgsVectorLayer, path: str | Path, transform_contex
     subset = layer.subsetString()
     options = QgsVectorFileWriter.SaveVectorOptions()
     options.driverName = "GPKG"
-    options.layerName = "aircraft"
+    options.layerName = DETECTION_LAYER  # the layer name r2cnn detect writes
     options.fileEncoding = "UTF-8"
     layer.setSubsetString("")  # the slider's filter must not decide what is saved
     try:

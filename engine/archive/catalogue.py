@@ -13,10 +13,10 @@ from engine.archive.footprint import CATALOGUE_EPSG
 from engine.archive.records import STATUSES, SceneRecord
 from engine.atomic_output import StagedOutput
 from engine.errors import OutputError
+from engine.outputs.fields import DETECTION_LAYER
 
 CATALOGUE_NAME = "catalogue.gpkg"
 SCENES_LAYER = "scenes"
-DETECTIONS_LAYER = "aircraft"
 # (field, OGR type, SceneRecord attribute): the record round-trips through the file (resume reads it back).
 FIELDS = (
     ("path", ogr.OFTString),
@@ -103,7 +103,7 @@ def _write_scenes(path: str, records: Sequence[SceneRecord]) -> None:
 def _append_detections(catalogue: str, scene_gpkg: str) -> None:
     """A per-scene GeoPackage's aircraft, reprojected to EPSG:4326, appended to the catalogue's 'aircraft'."""
     options = gdal.VectorTranslateOptions(
-        accessMode="append", layers=[DETECTIONS_LAYER], layerName=DETECTIONS_LAYER,
+        accessMode="append", layers=[DETECTION_LAYER], layerName=DETECTION_LAYER,
         dstSRS=f"EPSG:{CATALOGUE_EPSG}", geometryType="POLYGON",
     )
     if gdal.VectorTranslate(catalogue, scene_gpkg, options=options) is None:

@@ -8,6 +8,7 @@ import os
 
 from engine.cli.data_args import add_data_arguments, has_data, label_source
 from engine.errors import CliError
+from engine.outputs.fields import SCORE
 
 
 def add_arguments(parser) -> None:
@@ -15,7 +16,7 @@ def add_arguments(parser) -> None:
     group = add_data_arguments(parser, "your own labelled data (any GDAL raster, any OGR vector, or COCO)")
     group.add_argument("--detections", metavar="LAYER",
                        help="score this detection layer against the references instead of running the model")
-    group.add_argument("--score-field", default="score",
+    group.add_argument("--score-field", default=SCORE,
                        help="the detection layer's score attribute (default score; 'none': every detection scores 1)")
     group.add_argument("--score-threshold", type=float,
                        help="operating point for TP / FP / FN (default: the model's; with --detections 0)")

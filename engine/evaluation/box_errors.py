@@ -12,8 +12,9 @@ from affine import Affine
 
 from engine.evaluation.metrics import ImageResult
 from engine.ops.box_arrays import as_boxes, greedy_match, pairwise_iou
+from engine.outputs.fields import ERROR_LAYERS
+from engine.outputs.formatting import json_ready
 
-LAYERS = ("true_positive", "false_positive", "false_negative")  # the error layers, CLI and plugin alike
 GROUP_CELL_PX = 512.0  # model px: larger than any aircraft, so few boxes straddle cells
 
 
@@ -75,12 +76,11 @@ class OperatingPoint:
 
     def to_dict(self) -> dict:
         """JSON-ready, with the derived figures."""
-        values = {"recall": self.recall, "precision": self.precision, "f1": self.f1}
-        return {
+        return json_ready({
             "score_threshold": self.score_threshold, "iou_threshold": self.iou_threshold,
             "tp": self.tp, "fp": self.fp, "fn": self.fn,
-            **{k: None if math.isnan(v) else v for k, v in values.items()},
-        }
+            "recall": self.recall, "precision": self.precision, "f1": self.f1,
+        })
 
 
 @dataclass(frozen=True, eq=False)
@@ -200,7 +200,7 @@ def pooled(points: list[OperatingPoint], score_threshold: float, iou_threshold: 
 def error_rows(box_set: BoxSet, errors: BoxErrors) -> dict[str, list[tuple]]:
     """Per layer: (box in model px, feature_id, score, iou, matched_id) rows of one set."""
     kept = errors.kept
-    rows: dict[str, list[tuple]] = {name: [] for name in LAYERS}
+    rows: dict[str, list[tuple]] = {name: [] for name in ERROR_LAYERS}
     for k, index in enumerate(kept):
         match = int(errors.det_nearest[k])
         layer = "true_positive" if errors.det_match[k] >= 0 else "false_positive"

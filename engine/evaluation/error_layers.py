@@ -1,6 +1,6 @@
-"""The errors on the map: one GeoPackage with layers true_positive, false_positive and false_negative
-(feature_id, score, iou, matched_id, source), boxes in the rasters' CRS, staged beside the target and
-published whole (engine.atomic_output)."""
+"""The errors on the map: one GeoPackage with the error layers of engine.outputs.fields (true_positive,
+false_positive, false_negative; feature_id, score, iou, matched_id, source), boxes in the rasters' CRS,
+staged beside the target and published whole (engine.atomic_output)."""
 
 from __future__ import annotations
 
@@ -12,18 +12,11 @@ from osgeo import gdal, ogr
 
 from engine.atomic_output import StagedOutput
 from engine.errors import OutputError
-from engine.evaluation.box_errors import LAYERS, BoxSet, error_rows
+from engine.evaluation.box_errors import BoxSet, error_rows
 from engine.evaluation.labelled_scoring import LabelledEvaluation
-from engine.outputs.vector_writer import UNDEFINED_CARTESIAN_SRS_ID, output_srs, ring_polygon, transform_to
+from engine.outputs.fields import ERROR_FIELDS, ERROR_LAYERS
+from engine.outputs.vector_writer import add_fields, mark_undefined_cartesian, output_srs, ring_polygon, transform_to
 from engine.pipeline.georef import box_rings_map
-
-FIELDS = (
-    ("feature_id", ogr.OFTInteger64),  # the detection's id (TP, FP) or the reference's (FN)
-    ("score", ogr.OFTReal),  # the detection's score; FN: the best-overlapping kept detection's (NULL: none)
-    ("iou", ogr.OFTReal),  # with the match; FP / FN: with the best-overlapping counterpart (0: none)
-    ("matched_id", ogr.OFTInteger64),  # TP: the reference matched; FP / FN: the best-overlapping one (NULL: none)
-    ("source", ogr.OFTString),  # raster or image name
-)
 
 
 def stage_error_layers(evaluation: LabelledEvaluation, out_path: str, overwrite: bool = False,
@@ -50,15 +43,12 @@ def _write(evaluation: LabelledEvaluation, path: str, srs) -> None:
     try:
         dataset = ogr.GetDriverByName("GPKG").CreateDataSource(path)
         layers = {}
-        for name in LAYERS:
+        for name in ERROR_LAYERS:
             layer = dataset.CreateLayer(name, srs=srs, geom_type=ogr.wkbPolygon, options=["SPATIAL_INDEX=YES"])
-            for field_name, kind in FIELDS:
-                layer.CreateField(ogr.FieldDefn(field_name, kind))
+            add_fields(layer, ERROR_FIELDS)
             layers[name] = layer
         if srs is None:
-            for table in ("gpkg_geometry_columns", "gpkg_contents"):
-                dataset.ExecuteSQL(f"UPDATE {table} SET srs_id = {UNDEFINED_CARTESIAN_SRS_ID} "
-                                   f"WHERE table_name IN ({', '.join(repr(n) for n in LAYERS)})")
+            mark_undefined_cartesian(dataset, ERROR_LAYERS)
         for name, layer in layers.items():
             layer.StartTransaction()
             for box_set, errors in zip(evaluation.sets, evaluation.errors, strict=True):

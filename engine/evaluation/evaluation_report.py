@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 
 from engine.evaluation.coco_eval import CocoMetrics
 from engine.evaluation.metrics import DetectionMetrics, GateMetrics
+from engine.outputs.formatting import fixed, json_ready
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class EvaluationReport:
         """JSON-ready: nested plain values, nan as None."""
         fields = dataclasses.asdict(self)
         del fields["patch_gate_scores"], fields["patch_positive"]
-        return _clean(fields)
+        return json_ready(fields)
 
     def to_text(self) -> str:
         """A readable summary with the paper's threshold table and the AI-TOD size bins."""
@@ -47,21 +47,21 @@ class EvaluationReport:
         )
         lines = [
             header,
-            f"VOC AP50 (IoU {det.iou_threshold:g}, scores >= {det.min_score:g}): {_num(det.ap50)}   "
-            f"max recall: {_num(det.max_recall)}   detections: {det.n_detections}",
+            f"VOC AP50 (IoU {det.iou_threshold:g}, scores >= {det.min_score:g}): {fixed(det.ap50)}   "
+            f"max recall: {fixed(det.max_recall)}   detections: {det.n_detections}",
             "",
             f"{'score':>6} {'TP':>6} {'FP':>6} {'FN':>6} {'recall':>8} {'precision':>10}",
         ]
         for row in det.rows:
             lines.append(
                 f"{row.score_threshold:>6.2f} {row.tp:>6d} {row.fp:>6d} {row.fn:>6d} "
-                f"{_num(row.recall):>8} {_num(row.precision):>10}"
+                f"{fixed(row.recall):>8} {fixed(row.precision):>10}"
             )
         lines += [] if self.from_layer else [
             "",
-            f"gate at {gate.threshold:.2f}: recall {_num(gate.recall)}, precision {_num(gate.precision)} "
+            f"gate at {gate.threshold:.2f}: recall {fixed(gate.recall)}, precision {fixed(gate.precision)} "
             f"(TP {gate.tp}, FP {gate.fp}, FN {gate.fn}, TN {gate.tn} of {gate.n_patches} patches, "
-            f"{gate.positives} with aircraft); aircraft in passed patches {_num(gate.aircraft_recall)}",
+            f"{gate.positives} with aircraft); aircraft in passed patches {fixed(gate.aircraft_recall)}",
         ]
         if self.coco is not None:
             lines += [
@@ -71,23 +71,7 @@ class EvaluationReport:
             ]
             for label, ap in self.coco.ap.items():
                 lines.append(
-                    f"{label:<10} {self.coco.gt_counts[label]:>6d} {_num(ap, 3):>7} "
-                    f"{_num(self.coco.ap50[label], 3):>7}"
+                    f"{label:<10} {self.coco.gt_counts[label]:>6d} {fixed(ap, 3):>7} "
+                    f"{fixed(self.coco.ap50[label], 3):>7}"
                 )
         return "\n".join(lines)
-
-
-def _num(value: float, digits: int = 4) -> str:
-    """Fixed digits, '-' for undefined."""
-    return "-" if value is None or math.isnan(value) else f"{value:.{digits}f}"
-
-
-def _clean(value):
-    """Recursively replace nan by None (JSON has no nan) and tuples by lists."""
-    if isinstance(value, dict):
-        return {key: _clean(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(item) for item in value]
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value

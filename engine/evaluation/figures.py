@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from engine.evaluation.labelled_scoring import LabelledEvaluation
+from engine.outputs.formatting import fixed
 
 SIZE_IN = (5.6, 4.2)
 DPI = 110
@@ -46,8 +47,7 @@ def pr_curve_png(evaluation: LabelledEvaluation) -> bytes:
     if not (math.isnan(point.recall) or math.isnan(point.precision)):
         axes.plot([point.recall], [point.precision], "o", color=POINT_COLOUR,
                   label=f"score >= {point.score_threshold:g}: R {point.recall:.2f}, P {point.precision:.2f}")
-    ap = "-" if math.isnan(det.ap50) else f"{det.ap50:.3f}"
-    axes.set_title(f"Precision-recall (IoU >= {det.iou_threshold:g}), AP {ap}, {curve.n_gt} aircraft")
+    axes.set_title(f"Precision-recall (IoU >= {det.iou_threshold:g}), AP {fixed(det.ap50, 3)}, {curve.n_gt} aircraft")
     axes.set_xlabel("recall")
     axes.set_ylabel("precision")
     axes.set_xlim(0, 1.0)

@@ -22,6 +22,7 @@ from engine.evaluation.labelled_scoring import (
     thresholds_with,
 )
 from engine.evaluation.metrics import detection_metrics
+from engine.outputs.fields import SCORE
 from engine.pipeline.detect import SceneFindings, detect_scene
 from engine.pipeline.raster_reader import RasterScene, bounded_gdal_cache
 from engine.pipeline.run_stats import RunMonitor
@@ -67,7 +68,7 @@ def evaluate_rasters(
 def score_layer(
     data: LabelledSet,
     detections: str,
-    score_field: str | None = "score",
+    score_field: str | None = SCORE,
     model_gsd_m: float = 2.0,
     score_threshold: float = 0.0,
     iou_threshold: float = 0.5,

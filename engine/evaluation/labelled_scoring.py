@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.config import ModelConfig
 from engine.evaluation.box_errors import BoxErrors, BoxSet, OperatingPoint, classify, pooled, split_result
 from engine.evaluation.coco_eval import coco_metrics
 from engine.evaluation.evaluation_report import EvaluationReport
@@ -83,3 +84,25 @@ def layer_evaluation(
         from_layer=True,
     )
     return assemble(report, sets, score_threshold, iou_threshold, source, detections, notes)
+
+
+def score_map_boxes(
+    name: str,
+    detections_map: np.ndarray,
+    scores: np.ndarray,
+    detection_ids: np.ndarray,
+    references_map: np.ndarray,
+    reference_ids: np.ndarray,
+    metres_per_unit: float,
+    score_threshold: float,
+    iou_threshold: float,
+    source: str,
+    detections: str,
+    notes: Sequence[str] = (),
+) -> LabelledEvaluation:
+    """Detection and reference boxes (x0, y0, x1, y1, y down) in one metric map CRS, no raster behind them
+    (the Processing algorithm's layers), scored as a layer: in px of the model's gsd, so the size bins hold."""
+    per_model_px = ModelConfig().gsd_m / metres_per_unit
+    box_set = BoxSet(name, np.asarray(detections_map, np.float64) / per_model_px, scores, detection_ids,
+                     np.asarray(references_map, np.float64) / per_model_px, reference_ids)
+    return layer_evaluation([box_set], score_threshold, iou_threshold, source, detections, notes)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import base64
 import html
-import math
 import os
 
 from engine.evaluation.labelled_scoring import LabelledEvaluation
+from engine.outputs.formatting import fixed, json_ready
 
 
 def headline(evaluation: LabelledEvaluation) -> dict[str, float | int]:
@@ -38,7 +38,7 @@ def to_text(evaluation: LabelledEvaluation) -> str:
         evaluation.report.to_text(),
         "",
         f"operating point (score >= {h['score_threshold']:g}, IoU >= {h['iou_threshold']:g}, one to one): "
-        f"recall {_num(h['recall'])}, precision {_num(h['precision'])}, F1 {_num(h['f1'])} "
+        f"recall {fixed(h['recall'])}, precision {fixed(h['precision'])}, F1 {fixed(h['f1'])} "
         f"(TP {h['tp']}, FP {h['fp']}, FN {h['fn']})",
         "",
         f"{'raster':<28} {'refs':>6} {'found':>6} {'TP':>5} {'FP':>5} {'FN':>5} {'recall':>7} {'precision':>9}",
@@ -46,14 +46,14 @@ def to_text(evaluation: LabelledEvaluation) -> str:
     for row in set_rows(evaluation):
         lines.append(
             f"{row['name'][:28]:<28} {row['references']:>6d} {row['detections']:>6d} {row['tp']:>5d} {row['fp']:>5d} "
-            f"{row['fn']:>5d} {_num(row['recall'], 3):>7} {_num(row['precision'], 3):>9}"
+            f"{row['fn']:>5d} {fixed(row['recall'], 3):>7} {fixed(row['precision'], 3):>9}"
         )
     return "\n".join(lines + [f"warning: {note}" for note in evaluation.notes])
 
 
 def to_dict(evaluation: LabelledEvaluation) -> dict:
     """JSON-ready (nan as None)."""
-    return _clean({
+    return json_ready({
         "data": evaluation.source,
         "detections": evaluation.detections,
         "headline": headline(evaluation),
@@ -72,20 +72,20 @@ def to_html(evaluation: LabelledEvaluation, pictures: dict[str, bytes]) -> str:
     ) or "<p>(no pictures: matplotlib is not installed in this Python)</p>"
     cards = "".join(
         f'<div class="card"><b>{label}</b><span>{value}</span></div>'
-        for label, value in (("AP50", _num(h["ap50"], 3)), ("Recall", _num(h["recall"], 3)),
-                             ("Precision", _num(h["precision"], 3)), ("F1", _num(h["f1"], 3)),
+        for label, value in (("AP50", fixed(h["ap50"], 3)), ("Recall", fixed(h["recall"], 3)),
+                             ("Precision", fixed(h["precision"], 3)), ("F1", fixed(h["f1"], 3)),
                              ("TP / FP / FN", f"{h['tp']} / {h['fp']} / {h['fn']}"))
     )
     thresholds = _table(("score", "TP", "FP", "FN", "recall", "precision"), [
-        (f"{r.score_threshold:.2f}", r.tp, r.fp, r.fn, _num(r.recall), _num(r.precision)) for r in det.rows
+        (f"{r.score_threshold:.2f}", r.tp, r.fp, r.fn, fixed(r.recall), fixed(r.precision)) for r in det.rows
     ])
     rasters = _table(("raster", "references", "detections", "TP", "FP", "FN", "recall", "precision"), [
-        (r["name"], r["references"], r["detections"], r["tp"], r["fp"], r["fn"], _num(r["recall"], 3),
-         _num(r["precision"], 3)) for r in set_rows(evaluation)
+        (r["name"], r["references"], r["detections"], r["tp"], r["fp"], r["fn"], fixed(r["recall"], 3),
+         fixed(r["precision"], 3)) for r in set_rows(evaluation)
     ])
     bins = "" if coco is None else "<h2>AI-TOD size bins (COCO, pycocotools)</h2>" + _table(
         ("bin", "references", "AP", "AP50"),
-        [(label, coco.gt_counts[label], _num(ap, 3), _num(coco.ap50[label], 3)) for label, ap in coco.ap.items()],
+        [(label, coco.gt_counts[label], fixed(ap, 3), fixed(coco.ap50[label], 3)) for label, ap in coco.ap.items()],
     )
     notes = "".join(f"<li>{html.escape(note)}</li>" for note in evaluation.notes)
     return _PAGE.format(
@@ -104,22 +104,6 @@ def _table(header: tuple, rows: list[tuple]) -> str:
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _num(value, digits: int = 4) -> str:
-    """Fixed digits, '-' for undefined."""
-    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
-
-
-def _clean(value):
-    """nan -> None, recursively."""
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
 
 
 _PAGE = """<!DOCTYPE html>

@@ -13,14 +13,9 @@ from osgeo import gdal, ogr, osr
 from engine.atomic_output import StagedOutput
 from engine.atomic_output import check_output_path as check_file_path
 from engine.errors import OutputError
+from engine.outputs.fields import DETECTION_FIELDS, DETECTION_LAYER, INTEGER64, REAL, STRING, Field
 
-LAYER_NAME = "aircraft"
-FIELDS = (
-    ("score", ogr.OFTReal),
-    ("patch_score", ogr.OFTReal),  # a Shapefile (DBF) keeps 10 characters: patch_scor
-    ("label", ogr.OFTString),
-    ("source", ogr.OFTString),
-)
+OGR_KINDS = {REAL: ogr.OFTReal, INTEGER64: ogr.OFTInteger64, STRING: ogr.OFTString}
 UNDEFINED_CARTESIAN_SRS_ID = -1  # GeoPackage: "undefined Cartesian"; GDAL's default 0 reads "Undefined geographic"
 
 
@@ -111,11 +106,12 @@ def _write(results: Sequence, path: str, srs: osr.SpatialReference | None, fmt: 
         dataset = ogr.GetDriverByName(fmt.driver).CreateDataSource(path)
         layer = None
         try:
-            layer = dataset.CreateLayer(LAYER_NAME, srs=srs, geom_type=ogr.wkbPolygon, options=list(fmt.layer_options))
+            layer = dataset.CreateLayer(
+                DETECTION_LAYER, srs=srs, geom_type=ogr.wkbPolygon, options=list(fmt.layer_options)
+            )
             if srs is None and fmt.driver == "GPKG":
-                _mark_undefined_cartesian(dataset)
-            for name, kind in FIELDS:
-                layer.CreateField(ogr.FieldDefn(name, kind))
+                mark_undefined_cartesian(dataset, (DETECTION_LAYER,))
+            add_fields(layer, DETECTION_FIELDS)
             definition = layer.GetLayerDefn()
             layer.StartTransaction()
             for result in results:
@@ -133,12 +129,17 @@ def _write(results: Sequence, path: str, srs: osr.SpatialReference | None, fmt: 
             layer = dataset = None  # closes and flushes the file before it is published
 
 
-def _mark_undefined_cartesian(dataset) -> None:
-    """Pixel space is not geographic: point the layer at the GeoPackage's undefined Cartesian SRS."""
+def add_fields(layer, fields: Sequence[Field]) -> None:
+    """The schema's attributes on an OGR layer, in order (features set them by index)."""
+    for field in fields:
+        layer.CreateField(ogr.FieldDefn(field.name, OGR_KINDS[field.kind]))
+
+
+def mark_undefined_cartesian(dataset, layer_names: Sequence[str]) -> None:
+    """Pixel space is not geographic: point the GeoPackage layers at its undefined Cartesian SRS."""
+    names = ", ".join(f"'{name}'" for name in layer_names)
     for table in ("gpkg_geometry_columns", "gpkg_contents"):
-        dataset.ExecuteSQL(
-            f"UPDATE {table} SET srs_id = {UNDEFINED_CARTESIAN_SRS_ID} WHERE table_name = '{LAYER_NAME}'"
-        )
+        dataset.ExecuteSQL(f"UPDATE {table} SET srs_id = {UNDEFINED_CARTESIAN_SRS_ID} WHERE table_name IN ({names})")
 
 
 def ring_polygon(ring_map, to_layer: osr.CoordinateTransformation | None) -> ogr.Geometry:
