@@ -77,15 +77,14 @@ def export_window_variant(checkpoint: Path, base: Path, target: Path) -> None:
     """Same weights as the checkpoint, the base model's metadata (thresholds, licence, metrics)."""
     import dataclasses
 
-    import onnx
-
-    from engine.config import ModelConfig
     from engine.export.window_export import export_window_onnx
+    from engine.model_metadata import model_config, read_file_metadata
     from engine.runtime.torch_runtime import load_torch_detector
 
     model = load_torch_detector(str(checkpoint), device="cpu").model
-    metadata = {p.key: p.value for p in onnx.load(str(base), load_external_data=False).metadata_props}
-    shipped = ModelConfig.from_json(metadata.pop(CONFIG_KEY))
+    metadata = read_file_metadata(str(base))
+    shipped = model_config(metadata, str(base))
+    del metadata[CONFIG_KEY]  # export_window_onnx writes the configuration it is given
     if dataclasses.replace(model.config, score_threshold=0, gate_threshold=0) != dataclasses.replace(
         shipped, score_threshold=0, gate_threshold=0
     ):

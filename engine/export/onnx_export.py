@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import warnings
 
 import onnx
@@ -11,23 +10,17 @@ import torch
 from engine.atomic_output import atomic_output
 from engine.config import ModelConfig
 from engine.contract import CONFIG_KEY, IMAGES_INPUT, INPUT_NAMES, OUTPUT_NAMES, PRODUCER_NAME
+from engine.model_metadata import metadata_entries, write_metadata
 from engine.network.r2cnn import R2CNN
 
 __all__ = [
-    "CONFIG_KEY", "INPUT_NAMES", "OUTPUT_NAMES", "export_onnx", "metadata_entries", "restamp_onnx", "trace_to_onnx",
+    "CONFIG_KEY", "INPUT_NAMES", "OUTPUT_NAMES", "export_onnx", "restamp_onnx", "trace_to_onnx",
 ]
 
 ONNX_OPSET = 17
 _GATE_SCORES, _PASSED_INDEX, _BOXES, _BOX_SCORES = OUTPUT_NAMES
 PASSED_AXES = {_PASSED_INDEX: {0: "passed"}, _BOXES: {0: "passed"}, _BOX_SCORES: {0: "passed"}}
 DYNAMIC_AXES = {IMAGES_INPUT: {0: "batch"}, _GATE_SCORES: {0: "batch"}, **PASSED_AXES}
-
-
-def metadata_entries(config: ModelConfig, metadata: dict | None) -> dict[str, str]:
-    """The configuration under CONFIG_KEY plus any extra metadata, all as strings (JSON where needed)."""
-    entries = {CONFIG_KEY: config.to_json()}
-    entries.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in (metadata or {}).items()})
-    return entries
 
 
 def trace_to_onnx(
@@ -53,9 +46,7 @@ def trace_to_onnx(
                 dynamo=False,
             )
         proto = onnx.load(tmp)
-        del proto.metadata_props[:]
-        for key, value in entries.items():
-            proto.metadata_props.add(key=key, value=value)
+        write_metadata(proto, entries)
         proto.producer_name = PRODUCER_NAME
         onnx.checker.check_model(proto)
         onnx.save(proto, tmp)
@@ -73,8 +64,6 @@ def restamp_onnx(source: str, path: str, config: ModelConfig, metadata: dict | N
     """The graph of an exported file under new metadata (calibrated thresholds, validation figures): the very
     graph that was measured, without tracing it again; written atomically."""
     proto = onnx.load(source)
-    del proto.metadata_props[:]
-    for key, value in metadata_entries(config, metadata).items():
-        proto.metadata_props.add(key=key, value=value)
+    write_metadata(proto, metadata_entries(config, metadata))
     with atomic_output(path, suffix=".onnx") as tmp:
         onnx.save(proto, tmp)

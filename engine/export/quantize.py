@@ -14,10 +14,8 @@ import numpy as np
 import onnx
 
 from engine.atomic_output import atomic_output
-from engine.config import ModelConfig
 from engine.contract import (
     COL_OFFSETS_INPUT,
-    CONFIG_KEY,
     GATE_OFF,
     GATE_THRESHOLD_INPUT,
     IMAGES_INPUT,
@@ -28,6 +26,7 @@ from engine.contract import (
 )
 from engine.errors import ModelError
 from engine.export.uint8_input import input_quant_override, to_uint8_input
+from engine.model_metadata import model_config, read_metadata, write_metadata
 
 __all__ = ["DETECTOR_OUTPUT_CONVS", "FORMATS", "QUANTIZATION_KEY", "QuantizeOptions", "calibration_patches",
            "quantize_model"]
@@ -143,8 +142,8 @@ def quantize_model(
     if options.quant_format not in FORMATS:
         raise ModelError(f"unknown quantization format {options.quant_format!r} (expected qdq or qoperator)")
     source = _load_source(src_path)
-    metadata = {p.key: p.value for p in source.metadata_props}
-    config = ModelConfig.from_json(metadata[CONFIG_KEY])
+    metadata = read_metadata(source)
+    config = model_config(metadata, src_path)
     if QUANTIZATION_KEY in metadata:
         raise ModelError(f"{src_path} is already quantized")
     if patches_u8 is None:
@@ -192,9 +191,7 @@ def quantize_model(
         )
         quantized = onnx.load(tmp)
         record["input_dtype"] = "uint8" if options.uint8_input and to_uint8_input(quantized) else "float32"
-        del quantized.metadata_props[:]
-        for key, value in {**metadata, QUANTIZATION_KEY: json.dumps(record)}.items():
-            quantized.metadata_props.add(key=key, value=value)
+        write_metadata(quantized, {**metadata, QUANTIZATION_KEY: json.dumps(record)})
         quantized.producer_name = PRODUCER_NAME
         # The calibration's static shapes let ORT fold the RPN reshape to (0, -1), which fails on an
         # empty batch (no patch passed the gate): the runtime infers shapes itself.
@@ -224,6 +221,5 @@ def _load_source(path: str) -> onnx.ModelProto:
         model = onnx.load(path)
     except Exception as exc:  # protobuf raises its own DecodeError types
         raise ModelError(f"not a valid ONNX model: {path} ({type(exc).__name__})") from exc
-    if not any(p.key == CONFIG_KEY for p in model.metadata_props):
-        raise ModelError(f"{path} is an ONNX model but not an r2cnn one (no {CONFIG_KEY!r} metadata)")
+    model_config(read_metadata(model), path)  # ModelError: not an r2cnn model
     return model

@@ -20,7 +20,8 @@ from engine.contract import (
     WINDOW_INPUT_NAMES,
     WINDOWS_INPUT,
 )
-from engine.export.onnx_export import PASSED_AXES, metadata_entries, trace_to_onnx
+from engine.export.onnx_export import PASSED_AXES, trace_to_onnx
+from engine.model_metadata import metadata_entries
 from engine.network.r2cnn import R2CNN
 from engine.network.window_detector import WindowDetector
 

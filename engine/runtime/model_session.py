@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from engine.config import ModelConfig
-from engine.contract import CONFIG_KEY, IMAGE_INPUT_NAMES, OUTPUT_NAMES, QUANTIZATION_KEY
+from engine.contract import IMAGE_INPUT_NAMES, OUTPUT_NAMES, QUANTIZATION_KEY
 from engine.errors import ModelError
 
 
@@ -113,17 +113,6 @@ def run_precision(metadata: dict[str, str], float_precision: str) -> str:
     if QUANTIZATION_KEY in metadata:
         return "int8" if float_precision == "fp32" else f"int8+{float_precision}"
     return float_precision
-
-
-def config_from_metadata(metadata: dict[str, str], model_path: str) -> ModelConfig:
-    """The model's ModelConfig from its metadata: without it we cannot know gsd, patch size or thresholds."""
-    text = metadata.get(CONFIG_KEY)
-    if not text:
-        raise ModelError(f"{model_path} is an ONNX model but not an r2cnn one (no {CONFIG_KEY!r} metadata)")
-    try:
-        return ModelConfig.from_json(text)
-    except (ValueError, TypeError) as exc:
-        raise ModelError(f"{model_path}: unreadable {CONFIG_KEY!r} metadata ({exc})") from exc
 
 
 def check_model_file(model_path: str) -> None:

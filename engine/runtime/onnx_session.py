@@ -10,13 +10,13 @@ import numpy as np
 
 from engine.contract import DEVICES, ONNXRUNTIME, OUTPUT_NAMES
 from engine.errors import ModelError, first_line
+from engine.model_metadata import model_config
 from engine.runtime.model_session import (
     OpenedModel,
     SessionTuning,
     TensorSpec,
     as_model_input,
     check_model_file,
-    config_from_metadata,
     default_threads,
     run_precision,
 )
@@ -110,7 +110,7 @@ def open_model(model_path: str, device: str = "auto", tuning: SessionTuning | No
     except Exception as exc:  # onnxruntime raises its own exception types per failure
         raise ModelError(f"not a valid ONNX model: {model_path} ({first_line(exc)})") from exc
     metadata = dict(session.get_modelmeta().custom_metadata_map)
-    config = config_from_metadata(metadata, model_path)
+    config = model_config(metadata, model_path)
     active = session.get_providers()
     if device == "cuda" and CUDA_PROVIDER not in active:
         raise ModelError("device cuda requested but the CUDA provider failed to start (CUDA/cuDNN libraries?)")

@@ -10,12 +10,12 @@ import numpy as np
 
 from engine.contract import DEVICES, INPUT_NAMES, ONNXRUNTIME, OPENVINO, OUTPUT_NAMES, WINDOW_INPUT_NAMES
 from engine.errors import ModelError, first_line
+from engine.model_metadata import model_config, read_file_metadata
 from engine.runtime.model_session import (
     OpenedModel,
     SessionTuning,
     TensorSpec,
     check_model_file,
-    config_from_metadata,
     default_threads,
     run_precision,
 )
@@ -97,7 +97,7 @@ def open_openvino_model(model_path: str, device: str = "auto", tuning: SessionTu
     except Exception as exc:  # OpenVINO raises its own exception types per failure
         raise ModelError(f"not a valid ONNX model: {model_path} ({first_line(exc)})") from exc
     metadata = _metadata(model, model_path)
-    config = config_from_metadata(metadata, model_path)
+    config = model_config(metadata, model_path)
     threads = tuning.threads or default_threads()
     settings = {
         "INFERENCE_NUM_THREADS": threads,
@@ -128,10 +128,8 @@ def _metadata(model, model_path: str) -> dict[str, str]:
     if METADATA_RT_INFO in rt_info:
         return {str(key): value.astype(str) for key, value in rt_info[METADATA_RT_INFO].items()}
     try:
-        import onnx
-    except ImportError:
+        return read_file_metadata(model_path)
+    except ImportError:  # no onnx package: no metadata, so not an r2cnn model
         return {}
-    try:
-        return {p.key: p.value for p in onnx.load(model_path, load_external_data=False).metadata_props}
     except Exception as exc:  # a file OpenVINO parsed but onnx cannot: treat as no metadata
         raise ModelError(f"{model_path}: unreadable ONNX metadata ({first_line(exc)})") from exc
