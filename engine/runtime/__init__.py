@@ -30,13 +30,16 @@ def bundled_model_path() -> Path:
 def bundled_model_for(precision: str = "fp32", device: str = "cpu") -> Path:
     """Which bundled file runs: INT8 window graph on CPU (README Performance), fp32 where CUDA runs it.
 
-    auto picks int8 unless CUDA will run the model (int8 there is not what GPUs are fast at); int8 falls
-    back to the fp32 file when the INT8 one is not there (a plugin zip built without it).
+    auto picks int8 unless CUDA will run the model (int8 there is not what GPUs are fast at) or the CPU
+    would saturate INT8 products (x86 without VNNI, cpu_features); int8 falls back to the fp32 file when the
+    INT8 one is not there (a plugin zip built without it).
     """
     if precision not in PRECISIONS:
         raise ModelError(f"unknown precision {precision!r} (expected one of {', '.join(PRECISIONS)})")
     if precision == "auto":
-        precision = "fp32" if _cuda_expected(device) else "int8"
+        from engine.runtime.cpu_features import int8_exact_cpu
+
+        precision = "fp32" if _cuda_expected(device) or not int8_exact_cpu() else "int8"
     fast = bundled_model_path().with_name(BUNDLED_FAST_MODEL_NAME)
     return fast if precision == "int8" and fast.is_file() else bundled_model_path()
 

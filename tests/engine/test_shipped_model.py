@@ -5,6 +5,10 @@ import pytest
 from engine.datasets.airbus import load_image, validation_ids
 from engine.evaluation.evaluate import evaluate_detector
 from engine.runtime import bundled_model_path, load_detector
+from engine.runtime.cpu_features import int8_exact_cpu  # noqa: E402
+
+# INT8 numerics are measured where INT8 runs by default; elsewhere `--precision auto` runs fp32 (cpu_features)
+NEEDS_EXACT_INT8 = pytest.mark.skipif(not int8_exact_cpu(), reason="x86 CPU without VNNI: INT8 products saturate")
 
 
 @pytest.mark.slow
@@ -68,6 +72,7 @@ def test_shipped_int8_window_model_is_made_from_the_shipped_fp32_one():
         assert int8[key] == fp32[key], key
 
 
+@NEEDS_EXACT_INT8
 @pytest.mark.slow
 def test_shipped_int8_window_model_keeps_validation_ap50(shared_dir):
     """The issue's bar for the speed levers: validation AP50 within 0.01 of the fp32 model."""

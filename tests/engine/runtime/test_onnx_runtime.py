@@ -134,6 +134,7 @@ def test_bundled_model_for_each_precision(monkeypatch, tmp_path):
 
     fp32, fast = tmp_path / "r2cnn_aircraft.onnx", tmp_path / "r2cnn_aircraft.window.int8.onnx"
     monkeypatch.setattr("engine.runtime.bundled_model_path", lambda: fp32)
+    monkeypatch.setattr("engine.runtime.cpu_features.int8_exact_cpu", lambda: True)
     assert bundled_model_for("int8", "cpu") == fp32  # no INT8 file: the fp32 one
     fast.write_bytes(b"")
     assert bundled_model_for("auto", "cpu") == fast
@@ -142,6 +143,23 @@ def test_bundled_model_for_each_precision(monkeypatch, tmp_path):
     assert bundled_model_for("fp32", "cpu") == fp32
     with pytest.raises(ModelError, match="unknown precision"):
         bundled_model_for("fp16", "cpu")
+    monkeypatch.setattr("engine.runtime.cpu_features.int8_exact_cpu", lambda: False)
+    assert bundled_model_for("auto", "cpu") == fp32  # x86 without VNNI: INT8 would saturate
+    assert bundled_model_for("int8", "cpu") == fast  # asked for: given
+
+
+def test_int8_needs_vnni_on_x86_only(monkeypatch):
+    from engine.runtime import cpu_features
+
+    monkeypatch.setattr(cpu_features.platform, "machine", lambda: "x86_64")
+    monkeypatch.setattr(cpu_features, "_numpy_cpu_features", lambda: {"AVX2": True, "AVX512VNNI": False})
+    assert not cpu_features.int8_exact_cpu()
+    monkeypatch.setattr(cpu_features, "_numpy_cpu_features", lambda: {"AVX2": True, "AVX512VNNI": True})
+    assert cpu_features.int8_exact_cpu()
+    monkeypatch.setattr(cpu_features.platform, "machine", lambda: "arm64")
+    monkeypatch.setattr(cpu_features, "_numpy_cpu_features", lambda: {})
+    assert cpu_features.int8_exact_cpu()
+    assert isinstance(cpu_features._numpy_cpu_features().get("AVX2", False), bool)
 
 
 def test_session_names_stay_importable_from_onnx_runtime():
