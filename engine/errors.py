@@ -33,3 +33,7 @@ def first_line(exc: BaseException, limit: int = 200) -> str:
     """The first line of a library's error (they run to pages), for a one-line message."""
     text = str(exc).strip()
     return text.splitlines()[0][:limit] if text else type(exc).__name__
+
+
+class SettingsError(R2cnnError):
+    """A run setting outside its limits (engine.runtime.run_settings): the same line from the CLI and the plugin."""

@@ -15,7 +15,7 @@ from qgis.core import (
 )
 
 from .provider import PROVIDER_ID
-from .styling import apply_aircraft_style, expand_legend, result_layer_name
+from .styling import DEFAULT_MIN_SCORE, apply_aircraft_style, expand_legend, result_layer_name
 
 ALGORITHM_ID = f"{PROVIDER_ID}:detectaircraft"
 Notify = Callable[[Qgis.MessageLevel, str], None]
@@ -83,7 +83,7 @@ class DetectionRun:
             self.notify(Qgis.Critical, "Aircraft detection finished but its result layer could not be found.")
             return
         layer.setName(result_layer_name(self.raster.name()))
-        apply_aircraft_style(layer, self.score_threshold())
+        apply_aircraft_style(layer, float(results.get("SCORE_THRESHOLD", DEFAULT_MIN_SCORE)))
         add_above(self.project, layer, self.raster)
         expand_legend(self.project, layer)
         self.result_layer = layer
@@ -93,14 +93,6 @@ class DetectionRun:
             self.on_result(layer, text)
         else:
             self.notify(Qgis.Success, text)
-
-    def score_threshold(self) -> float:
-        """The run's minimum score: the one passed, else the algorithm's default (the style starts there)."""
-        value = self.parameters.get("SCORE_THRESHOLD")
-        if value is None:
-            algorithm = QgsApplication.processingRegistry().algorithmById(ALGORITHM_ID)
-            value = algorithm.parameterDefinition("SCORE_THRESHOLD").defaultValue()
-        return float(value)
 
 
 def add_above(project: QgsProject, layer, reference) -> None:

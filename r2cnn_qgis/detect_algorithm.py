@@ -30,7 +30,8 @@ ensure_engine_importable()
 
 from engine.config import DetectConfig  # noqa: E402 - needs the sys.path entry above
 from engine.contract import DEVICES, PRECISIONS, RUNTIMES  # noqa: E402
-from engine.errors import DetectionCancelled, R2cnnError  # noqa: E402
+from engine.errors import DetectionCancelled, R2cnnError, SettingsError  # noqa: E402
+from engine.runtime.run_settings import check_tile_size  # noqa: E402
 
 PRECISION_LABELS = (  # one per PRECISIONS entry, same order
     "Automatic (INT8 on CPU, fp32 on a GPU)",
@@ -109,8 +110,8 @@ class DetectAircraftAlgorithm(QgsProcessingAlgorithm):
         )
         self.addParameter(
             _two_decimals(QgsProcessingParameterNumber(
-                self.SCORE_THRESHOLD, "Minimum score kept", DOUBLE,
-                defaultValue=0.3, minValue=0.0, maxValue=1.0,
+                self.SCORE_THRESHOLD, "Minimum score kept (empty: the model's)", DOUBLE,
+                optional=True, minValue=0.0, maxValue=1.0,
             ))
         )
         self.addParameter(QgsProcessingParameterBoolean(self.USE_GATE, "Skip patches the gate rejects", True))
@@ -138,7 +139,7 @@ class DetectAircraftAlgorithm(QgsProcessingAlgorithm):
         self.addParameter(
             QgsProcessingParameterNumber(
                 self.TILE_SIZE, "Tile size in pixels (empty: the model's)", INTEGER,
-                optional=True, minValue=32, maxValue=4096,
+                optional=True, minValue=1, maxValue=4096,  # the engine's check_tile_size says what is too small
             )
         )
         self.addParameter(
@@ -152,6 +153,7 @@ class DetectAircraftAlgorithm(QgsProcessingAlgorithm):
             QgsProcessingParameterFeatureSink(self.OUTPUT, "Aircraft", QgsProcessing.TypeVectorPolygon)
         )
         self.addOutput(QgsProcessingOutputNumber(self.DETECTIONS, "Number of aircraft detected"))
+        self.addOutput(QgsProcessingOutputNumber(self.SCORE_THRESHOLD, "Minimum score the run kept"))
 
     def prepareAlgorithm(self, parameters, context, feedback):
         """Main thread: read the layer and parameters into a DetectConfig; a refusal is raised later.
@@ -182,15 +184,20 @@ class DetectAircraftAlgorithm(QgsProcessingAlgorithm):
         self._raster_path = layer.source()
         self._raster_name = layer.name()
         self._raster_crs = layer.crs()
+        tile_size = self._optional_number(parameters, self.TILE_SIZE, context, integer=True)
+        try:
+            check_tile_size(tile_size)  # the fixed patch size of a model is checked once it is loaded
+        except SettingsError as exc:
+            raise QgsProcessingException(str(exc)) from exc
         self._config = DetectConfig(
             model_path=self._model_path(parameters, context),
             device=DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)],
             precision=PRECISIONS[self.parameterAsEnum(parameters, self.PRECISION, context)],
             runtime=RUNTIMES[self.parameterAsEnum(parameters, self.RUNTIME, context)],
-            score_threshold=self.parameterAsDouble(parameters, self.SCORE_THRESHOLD, context),
+            score_threshold=self._optional_number(parameters, self.SCORE_THRESHOLD, context),
             gate_threshold=self._optional_number(parameters, self.GATE_THRESHOLD, context),
             use_gate=self.parameterAsBoolean(parameters, self.USE_GATE, context),
-            tile_size=self._optional_number(parameters, self.TILE_SIZE, context, integer=True),
+            tile_size=tile_size,
             overlap=self._optional_number(parameters, self.OVERLAP, context),
             bands=tuple(self.parameterAsInts(parameters, self.BANDS, context)) or None,
             extent_map=self._extent_in_raster_crs(parameters, context, layer),
@@ -232,9 +239,10 @@ class DetectAircraftAlgorithm(QgsProcessingAlgorithm):
         if context.willLoadLayerOnCompletion(dest_id):
             details = context.layerToLoadOnCompletionDetails(dest_id)
             name = result_layer_name(self._raster_name)
-            details.setPostProcessor(AircraftStylePostProcessor.create(name, self._config.score_threshold))
+            details.setPostProcessor(AircraftStylePostProcessor.create(name, scene.stats.score_threshold))
         self._log_stats(scene, feedback)
-        return {self.OUTPUT: dest_id, self.DETECTIONS: len(scene.scores)}
+        kept = scene.stats.score_threshold  # the model's when the parameter was left empty
+        return {self.OUTPUT: dest_id, self.DETECTIONS: len(scene.scores), self.SCORE_THRESHOLD: kept}
 
     def _model_path(self, parameters, context) -> str | None:
         """The MODEL file; None: the engine picks the bundled model for the precision (or says it is missing)."""

@@ -26,9 +26,9 @@ airport). Very large rasters are fine: they are read patch by patch.</p>
 <li><b>Bands</b>: the red, green and blue bands in that order, or one grey band; empty picks them
 automatically.</li>
 <li><b>Model</b>: an r2cnn .onnx file; empty uses the model shipped with the plugin.</li>
-<li><b>Minimum score kept</b>: detections below it are dropped. Keep it low (0.3) and use the slider
-of the <i>Aircraft confidence</i> dock to raise it interactively without re-running; the layer's colour
-classes start at this value.</li>
+<li><b>Minimum score kept</b>: detections below it are dropped; empty uses the model's recommended
+value, as the command line does. Set it lower and use the slider of the <i>Aircraft confidence</i> dock
+to raise it interactively without re-running; the layer's colour classes start at this value.</li>
 <li><b>Skip patches the gate rejects</b>: much faster on large scenes; switch off to send every
 patch through the detector. <b>Gate threshold</b>: empty uses the model's recommended value.</li>
 <li><b>Device</b>: auto uses CUDA when onnxruntime-gpu provides it, else the CPU.</li>

@@ -31,7 +31,7 @@ CLASS_BREAKS = (0.5, 0.7, 0.85)  # a class boundary means the same score whateve
 CLASS_COLOURS = ("#00e5ff", "#ffe000", "#ff8c00", "#e31a1c")  # lowest to highest class
 HALO_COLOUR = QColor(0, 0, 0, 200)
 LABEL_MAX_SCALE = 15000  # score labels appear from 1:15,000 inwards, where they no longer pile up
-DEFAULT_MIN_SCORE = 0.3  # the algorithm's default; used when a layer's threshold is unknown
+DEFAULT_MIN_SCORE = 0.3  # where the colour classes start when a layer's threshold is unknown
 QML_CATEGORIES = QgsMapLayer.LayerConfiguration | QgsMapLayer.Fields | QgsMapLayer.Forms | QgsMapLayer.MapTips
 # Post-processors must outlive the algorithm object that created them (Processing calls them later).
 _PENDING_POST_PROCESSORS: set = set()

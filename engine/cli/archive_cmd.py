@@ -9,7 +9,7 @@ import sys
 
 from engine.cli import detect_cmd
 from engine.cli.arg_types import positive_int
-from engine.errors import CliError, ModelError, R2cnnError
+from engine.errors import CliError, R2cnnError
 
 # r2cnn detect's per-scene options, taken from its parser so that both commands always take the same ones.
 SCENE_OPTIONS = (
@@ -127,18 +127,15 @@ def run(args) -> int:
 
 
 def _check_model(config) -> None:
-    """Load the model once here: a bad --model is one line now, not one failure per scene later."""
+    """Load the model once here: a bad --model or setting is one line now, not one failure per scene later."""
     from engine.runtime import load_detector
+    from engine.runtime.run_settings import RunSettings
 
     detector = load_detector(
         config.model_path, config.backend, config.device, config.score_threshold, 1,
         precision=config.precision, runtime=config.runtime,
     )
-    fixed = getattr(detector, "patch_size", None)
-    if config.tile_size is not None and fixed is not None and config.tile_size != fixed:
-        raise ModelError(f"this model takes {fixed} px patches; --tile-size {config.tile_size} is not possible")
-    if config.tile_size is not None and config.tile_size < 32:
-        raise CliError("--tile-size must be at least 32 px")
+    RunSettings.for_detector(config, detector)  # the settings' rules, as r2cnn detect and every scene check them
 
 
 def _cluster_line(client, spec) -> str:

@@ -10,7 +10,7 @@ from engine.cli.arg_types import positive_float, positive_int
 from engine.cli.detect_outputs import check_outputs, publish_outputs, unique_rasters
 from engine.config import DetectConfig
 from engine.contract import BACKENDS, DEVICES, PRECISIONS, RUNTIMES
-from engine.errors import CliError, ModelError, OutputError, R2cnnError
+from engine.errors import CliError, OutputError, R2cnnError
 from engine.pipeline.raster_bands import STRETCH_MODES
 
 
@@ -146,14 +146,11 @@ def run(args) -> int:
         rasters = unique_rasters(args.rasters, log)
         protect = [*rasters, *_model_files(config)]  # never an output, even with --overwrite
         check_outputs(args, protect, say)
-        if config.tile_size is not None and config.tile_size < 32:
-            raise CliError("--tile-size must be at least 32 px")
         _check_rasters(rasters, config)
         detector = load_detector(
             config.model_path, config.backend, config.device, config.score_threshold,
             precision=config.precision, runtime=config.runtime,
         )
-        _check_tile_size(detector, config)
         _check_plans(rasters, config, detector)
         model_name = config.model_path or "bundled " + os.path.basename(getattr(detector, "model_path", ""))
         say(f"model {model_name} on {detector.device}, {_ran(detector)}" + _providers(detector))
@@ -198,7 +195,8 @@ def _model_files(config: DetectConfig) -> list[str]:
 
 
 def _check_plans(paths: list[str], config: DetectConfig, detector) -> None:
-    """Each scene planned from its header with the model's gsd: too coarse, absurd or too big fails now."""
+    """The run's settings checked (engine.runtime.run_settings: tile size, fixed patch size) and each scene
+    planned from its header with the model's gsd: too coarse, absurd or too big fails now."""
     from engine.pipeline.raster_reader import RasterScene
     from engine.pipeline.run_plan import RunPlan, region_raster_px
     from engine.pipeline.scene_plan import check_scene
@@ -207,15 +205,6 @@ def _check_plans(paths: list[str], config: DetectConfig, detector) -> None:
     for path in paths:
         with RasterScene(path, detector.config.gsd_m, config.bands, config.gsd_m, config.stretch) as scene:
             check_scene(scene, plan, region_raster_px(scene, config.extent_map), config.force)
-
-
-def _check_tile_size(detector, config: DetectConfig) -> None:
-    """A model exported at a fixed patch size takes only that size."""
-    fixed = getattr(detector, "patch_size", None)
-    if config.tile_size is not None and fixed is not None and config.tile_size != fixed:
-        raise ModelError(
-            f"this model takes {fixed} px patches; --tile-size {config.tile_size} is not possible"
-        )
 
 
 def _ran(source) -> str:

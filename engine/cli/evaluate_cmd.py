@@ -9,9 +9,10 @@ import sys
 
 from engine.cli import evaluate_labelled
 from engine.config import DetectConfig
-from engine.contract import BACKENDS, DEVICES, GATE_OFF, PRECISIONS, RUNTIMES
-from engine.errors import CliError
+from engine.contract import BACKENDS, DEVICES, PRECISIONS, RUNTIMES
+from engine.errors import CliError, SettingsError
 from engine.pipeline.raster_bands import STRETCH_MODES
+from engine.runtime.run_settings import check_fraction, stream_gate_threshold
 
 
 def register(subparsers) -> None:
@@ -88,8 +89,10 @@ def run(args) -> int:
 
     if args.batch_size < 1:
         raise CliError("--batch-size must be at least 1")
-    if args.gate_threshold is not None and not 0.0 <= args.gate_threshold <= 1.0:
-        raise CliError("--gate-threshold must be in [0, 1]")
+    try:
+        check_fraction("--gate-threshold", args.gate_threshold)
+    except SettingsError as exc:
+        raise CliError(str(exc)) from exc
     if not 0.25 <= args.object_scale <= 4.0:
         raise CliError("--object-scale must be between 0.25 and 4")
     if evaluate_labelled.wanted(args):
@@ -116,15 +119,7 @@ def run(args) -> int:
             args.model, backend=args.backend, device=args.device, min_score=MIN_SCORE, precision=args.precision,
             runtime=args.runtime,
         )
-        gate = (
-            GATE_OFF
-            if args.no_gate
-            else (
-                args.gate_threshold
-                if args.gate_threshold is not None
-                else float(detector.config.gate_threshold)
-            )
-        )
+        gate = stream_gate_threshold(detector.config, args.gate_threshold, not args.no_gate)
         images = (
             load_image(root, image_id, gsd_m=detector.config.gsd_m / args.object_scale, annotations=annotations)
             for image_id in ids

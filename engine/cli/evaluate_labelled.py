@@ -38,13 +38,13 @@ def run_labelled(args, progress) -> int:
 
     from engine.atomic_output import check_output_path
     from engine.config import DetectConfig
-    from engine.contract import GATE_OFF
     from engine.datasets.readers import read_labelled
     from engine.errors import R2cnnError
     from engine.evaluation.labelled_eval import evaluate_rasters, score_layer
     from engine.evaluation.metrics import MIN_SCORE
     from engine.evaluation.report_content import to_dict, to_text
     from engine.evaluation.report_folder import check_report_folder, write_report_folder
+    from engine.runtime.run_settings import check_fraction, stream_gate_threshold
 
     if not 0.0 < args.iou <= 1.0:
         raise CliError("--iou must be in (0, 1]")
@@ -53,9 +53,8 @@ def run_labelled(args, progress) -> int:
                        "--detections or --report-dir")
     if args.split == "none" and not has_data(args):
         raise CliError("--split none leaves no labelled images: give --data or --coco")
-    if args.score_threshold is not None and not 0.0 <= args.score_threshold <= 1.0:
-        raise CliError("--score-threshold must be in [0, 1]")
     try:
+        check_fraction("--score-threshold", args.score_threshold)
         data = read_labelled(label_source(args, args.dataset, args.split))
         if args.limit is not None:
             data = dataclasses.replace(data, items=data.items[: max(args.limit, 0)])
@@ -77,8 +76,7 @@ def run_labelled(args, progress) -> int:
             detector = load_detector(args.model, backend=args.backend, device=args.device, min_score=MIN_SCORE,
                                      precision=args.precision, runtime=args.runtime)
             config = DetectConfig(batch_size=args.batch_size, stretch=args.stretch)
-            gate = GATE_OFF if args.no_gate else (
-                args.gate_threshold if args.gate_threshold is not None else float(detector.config.gate_threshold))
+            gate = stream_gate_threshold(detector.config, args.gate_threshold, not args.no_gate)
             evaluation = evaluate_rasters(detector, data, config, gate, args.score_threshold, args.iou,
                                           progress(len(data.items), args.quiet))
         print(data.description)

@@ -86,11 +86,7 @@ def findings_report(
 ) -> EvaluationReport:
     """The report over (boxes and truth in model px, what detect_scene found) pairs: in-memory images and
     whole rasters alike. Gate figures at gate_report_threshold (default: the plan's, or the model's when off)."""
-    report_threshold = (
-        gate_report_threshold
-        if gate_report_threshold is not None
-        else (plan.gate_threshold if plan.gate_threshold >= 0 else float(detector.config.gate_threshold))
-    )
+    report_threshold = plan.settings.gate_threshold if gate_report_threshold is None else gate_report_threshold
     started = time.perf_counter()
     results: list[ImageResult] = []  # each image split into groups no box crosses (the same metrics, bounded)
     scores, positive, covered = [], [], []

@@ -28,6 +28,7 @@ from engine.pipeline.raster_reader import RasterScene, bounded_gdal_cache
 from engine.pipeline.run_stats import RunMonitor
 from engine.pipeline.scene import patch_fill_value
 from engine.pipeline.scene_plan import check_scene
+from engine.runtime.run_settings import score_threshold_for
 
 
 def evaluate_rasters(
@@ -42,7 +43,7 @@ def evaluate_rasters(
     """Every raster through detect_scene as detect_raster runs it, keeping every box (AP needs them all);
     the operating point at score_threshold (default: the model's recommended one)."""
     plan = evaluation_plan(detector, gate_threshold, config.batch_size, config)
-    operating = float(detector.config.score_threshold if score_threshold is None else score_threshold)
+    operating = score_threshold_for(detector.config, score_threshold)
     sets: list[BoxSet] = []
     notes: list[str] = list(data.all_notes())
 

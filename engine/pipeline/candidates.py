@@ -28,10 +28,12 @@ class Candidates:
             self.boxes_raster_px[keep], self.scores[keep], self.patch_scores[keep], self.patch_ids[keep]
         )
 
-    def clipped(self, region_px: tuple[float, float, float, float], min_score: float) -> Candidates:
-        """Boxes clipped to the processed region (padding is not ground) and scoring >= min_score."""
+    def clipped(self, region_px: tuple[float, float, float, float], min_score: float | None = None) -> Candidates:
+        """Boxes clipped to the processed region (padding is not ground), and scoring >= min_score unless None
+        (RunPlan.score_filter: None when the detector already applied the run's threshold)."""
         boxes, keep = clip_to_region(self.boxes_raster_px, region_px)
-        keep &= self.scores >= min_score
+        if min_score is not None:
+            keep &= self.scores >= min_score
         return Candidates(boxes, self.scores, self.patch_scores, self.patch_ids).select(keep)
 
 

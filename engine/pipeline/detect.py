@@ -106,7 +106,7 @@ def detect_scene(
     prescreened = nodata_patches(scene, origins, plan.tile_px) if plan.prescreen else None
     stream = stream_patches(scene, detector, origins, plan.stream, monitor.on_patch(len(origins)), prescreened)
     with monitor.timed("merge"):
-        candidates = stream.candidates.clipped(region_px, plan.score_threshold)
+        candidates = stream.candidates.clipped(region_px, plan.score_filter)
         boxes_raster_px, best = merge_boxes(
             candidates.boxes_raster_px, candidates.scores, plan.merge_ios, candidates.patch_ids
         )

@@ -1,4 +1,4 @@
-"""A run's settings once the model's recommendations fill what the user left open, and its extent."""
+"""A run's plan: its settings (engine.runtime.run_settings) with how the patches stream, and its extent."""
 
 from __future__ import annotations
 
@@ -6,45 +6,68 @@ import math
 from dataclasses import dataclass
 
 from engine.config import DetectConfig
-from engine.contract import GATE_OFF
 from engine.errors import RasterInputError
 from engine.pipeline.georef import extent_map_to_region_raster_px
 from engine.pipeline.patch_stream import StreamPlan
 from engine.pipeline.scene import Scene
+from engine.runtime.run_settings import RunSettings
 from engine.runtime.types import Detector
 
 
 @dataclass(frozen=True)
 class RunPlan:
-    """The run's settings once the model's recommendations fill what the user left open."""
+    """The run's settings (engine.runtime.run_settings, the one home of their rules) and how it streams."""
 
-    score_threshold: float
-    gated: bool
-    gate_threshold: float  # GATE_OFF with --no-gate: every patch goes through the detector
-    tile_px: int
-    overlap: float
+    settings: RunSettings
     batch_size: int
     window_patches: int = 0  # > 1: the window path (a window-graph model); 0: per patch
     merge_ios: float = 0.5
     prescreen: bool = True
+    detector_filters_scores: bool = False  # the detector already drops boxes under score_threshold
 
     @classmethod
     def of(cls, config: DetectConfig, detector: Detector) -> RunPlan:
-        model = detector.config
-        gate = model.gate_threshold if config.gate_threshold is None else config.gate_threshold
-        tile_px = config.tile_size or model.patch_size
-        windowed = hasattr(detector, "run_windows") and config.window_patches > 1 and tile_px == model.patch_size
+        """The plan of `config` with this detector; SettingsError when a setting breaks a rule."""
+        settings = RunSettings.for_detector(config, detector)
+        windowed = (
+            hasattr(detector, "run_windows") and config.window_patches > 1
+            and settings.tile_px == detector.config.patch_size
+        )
+        floor = getattr(detector, "min_score", None)
         return cls(
-            score_threshold=model.score_threshold if config.score_threshold is None else config.score_threshold,
-            gated=config.use_gate,
-            gate_threshold=gate if config.use_gate else GATE_OFF,
-            tile_px=tile_px,
-            overlap=model.overlap if config.overlap is None else config.overlap,
+            settings=settings,
             batch_size=max(1, config.batch_size),
             window_patches=int(config.window_patches) if windowed else 0,
             merge_ios=config.merge_ios,
             prescreen=config.prescreen,
+            detector_filters_scores=floor is not None and floor >= settings.score_threshold,
         )
+
+    @property
+    def score_threshold(self) -> float:
+        return self.settings.score_threshold
+
+    @property
+    def gated(self) -> bool:
+        return self.settings.gated
+
+    @property
+    def gate_threshold(self) -> float:
+        """What the stream compares gate scores with: GATE_OFF with --no-gate (every patch is detected)."""
+        return self.settings.stream_gate_threshold
+
+    @property
+    def tile_px(self) -> int:
+        return self.settings.tile_px
+
+    @property
+    def overlap(self) -> float:
+        return self.settings.overlap
+
+    @property
+    def score_filter(self) -> float | None:
+        """The threshold the pipeline still applies, None when the detector applied it (once, either way)."""
+        return None if self.detector_filters_scores else self.settings.score_threshold
 
     @property
     def stream(self) -> StreamPlan:

@@ -17,6 +17,7 @@ import numpy as np
 from engine.config import ModelConfig
 from engine.contract import IMAGE_INPUT_NAMES, OUTPUT_NAMES, QUANTIZATION_KEY
 from engine.errors import ModelError
+from engine.runtime.run_settings import score_threshold_for
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def describe_opened(detector, opened: OpenedModel, min_score: float | None) -> N
     detector.providers = opened.providers
     detector.threads = opened.threads
     detector.input_dtype = opened.input_dtype
-    detector.min_score = float(opened.config.score_threshold if min_score is None else min_score)
+    detector.min_score = score_threshold_for(opened.config, min_score)
 
 
 def default_threads() -> int:

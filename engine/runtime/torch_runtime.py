@@ -12,6 +12,7 @@ from engine.errors import ModelError
 from engine.network.checkpoint import load_checkpoint_model
 from engine.network.r2cnn import R2CNN
 from engine.runtime.postprocess import batch_result
+from engine.runtime.run_settings import score_threshold_for
 from engine.runtime.types import BatchResult
 
 
@@ -25,7 +26,7 @@ class TorchDetector:
         self.model = model.eval().to(device)
         self.config: ModelConfig = model.config
         self.device = device
-        self.min_score = self.config.score_threshold if min_score is None else min_score
+        self.min_score = score_threshold_for(self.config, min_score)
 
     @torch.no_grad()
     def __call__(self, images_u8: np.ndarray, gate_threshold: float) -> BatchResult:

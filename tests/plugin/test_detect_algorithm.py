@@ -138,6 +138,30 @@ def test_bad_inputs_give_one_clear_processing_exception(qgis_app, scene, blob_mo
         run({"INPUT": str(path), "MODEL": str(blob_model), "BANDS": [1, 2], "OUTPUT": "TEMPORARY_OUTPUT"})
 
 
+@pytest.mark.parametrize("tile_size", [16, 128])  # under the engine's minimum; not the model's fixed 64 px
+def test_a_bad_tile_size_is_refused_with_the_clis_message(qgis_app, scene, blob_model, tile_size, capsys):
+    from qgis.core import QgsProcessingException
+
+    from engine.cli.main import main
+
+    path, _ = scene
+    with pytest.raises(QgsProcessingException) as raised:
+        run({"INPUT": str(path), "MODEL": str(blob_model), "TILE_SIZE": tile_size, "OUTPUT": "TEMPORARY_OUTPUT"})
+    capsys.readouterr()
+    code = main(["detect", str(path), "--model", str(blob_model), "--tile-size", str(tile_size),
+                 "-o", str(Path(str(blob_model)).with_name(f"never_{tile_size}.gpkg"))])
+    cli_line = capsys.readouterr().err.strip()
+    assert code == 2 and cli_line == f"r2cnn detect: error: {raised.value}"
+    assert "tile size" in str(raised.value) and "invalid model outputs" not in str(raised.value)
+
+
+def test_an_unset_score_threshold_is_the_models(qgis_app, scene, blob_model):
+    result = run({"INPUT": str(scene[0]), "MODEL": str(blob_model), "OUTPUT": "TEMPORARY_OUTPUT"})
+    assert result["SCORE_THRESHOLD"] == 0.5  # write_test_model's, as r2cnn detect uses it
+    assert run({"INPUT": str(scene[0]), "MODEL": str(blob_model), "SCORE_THRESHOLD": 0.3,
+                "OUTPUT": "TEMPORARY_OUTPUT"})["SCORE_THRESHOLD"] == 0.3
+
+
 def test_missing_onnxruntime_is_reported_with_where_to_install_it(qgis_app, scene, blob_model, monkeypatch):
     from qgis.core import QgsProcessingException
 

@@ -36,9 +36,9 @@ def test_parameters_outputs_and_defaults(qgis_app):
     ensure_provider()
     algorithm = QgsApplication.processingRegistry().algorithmById("r2cnn:detectaircraft")
     assert [p.name() for p in algorithm.parameterDefinitions()] == EXPECTED_PARAMETERS
-    assert sorted(o.name() for o in algorithm.outputDefinitions()) == ["DETECTIONS", "OUTPUT"]
+    assert sorted(o.name() for o in algorithm.outputDefinitions()) == ["DETECTIONS", "OUTPUT", "SCORE_THRESHOLD"]
     definition = algorithm.parameterDefinition
-    assert definition("SCORE_THRESHOLD").defaultValue() == 0.3
+    assert definition("SCORE_THRESHOLD").defaultValue() is None  # the model's, as r2cnn detect
     assert definition("USE_GATE").defaultValue() is True
     assert definition("DEVICE").options() == ["auto", "cpu", "cuda"]
     assert len(definition("PRECISION").options()) == 3 and definition("PRECISION").defaultValue() == 0
@@ -46,7 +46,7 @@ def test_parameters_outputs_and_defaults(qgis_app):
         p.name() for p in algorithm.parameterDefinitions()
         if p.flags() & QgsProcessingParameterDefinition.FlagOptional
     }
-    assert optional == {"BANDS", "MODEL", "GATE_THRESHOLD", "TILE_SIZE", "OVERLAP", "EXTENT"}
+    assert optional == {"BANDS", "MODEL", "SCORE_THRESHOLD", "GATE_THRESHOLD", "TILE_SIZE", "OVERLAP", "EXTENT"}
     # Batch mode and the modeler need these; GUI-free algorithms run in a background thread.
     assert algorithm.flags() & QgsProcessingAlgorithm.FlagSupportsBatch
     assert algorithm.flags() & QgsProcessingAlgorithm.FlagCanCancel
