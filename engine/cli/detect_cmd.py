@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from contextlib import ExitStack
 
 from engine.cli.arg_types import positive_float, positive_int
 from engine.cli.detect_outputs import check_outputs, publish_outputs, unique_rasters
@@ -146,18 +147,20 @@ def run(args) -> int:
         rasters = unique_rasters(args.rasters, log)
         protect = [*rasters, *_model_files(config)]  # never an output, even with --overwrite
         check_outputs(args, protect, say)
-        _check_rasters(rasters, config)
         detector = load_detector(
             config.model_path, config.backend, config.device, config.score_threshold,
             precision=config.precision, runtime=config.runtime,
         )
-        _check_plans(rasters, config, detector)
-        model_name = config.model_path or "bundled " + os.path.basename(getattr(detector, "model_path", ""))
-        say(f"model {model_name} on {detector.device}, {_ran(detector)}" + _providers(detector))
-        results = []
-        for path in rasters:
-            with _ProgressBar(path, args.quiet) as report:
-                results.append(detect_raster(path, config, progress=report, log=log, detector=detector))
+        with ExitStack() as opened:
+            checked = _check_rasters(rasters, config, detector, opened)
+            model_name = config.model_path or "bundled " + os.path.basename(getattr(detector, "model_path", ""))
+            say(f"model {model_name} on {detector.device}, {_ran(detector)}" + _providers(detector))
+            results = []
+            for path, ready in zip(rasters, checked, strict=True):
+                with _ProgressBar(path, args.quiet) as report:
+                    results.append(
+                        detect_raster(path, config, progress=report, log=log, detector=detector, checked=ready)
+                    )
         publish_outputs(results, args, protect, log)
     except R2cnnError as exc:
         raise CliError(str(exc)) from exc
@@ -172,16 +175,19 @@ def run(args) -> int:
     return 0
 
 
-def _check_rasters(paths: list[str], config: DetectConfig) -> None:
-    """Open every raster before any compute: bad inputs fail in seconds, not after the first scene."""
-    from engine.pipeline.raster_reader import RasterScene
+def _check_rasters(paths: list[str], config: DetectConfig, detector, opened: ExitStack) -> list:
+    """Every raster opened once as the model's scene and checked (settings, extent, plan: too coarse, absurd or
+    too big) before any compute, so bad inputs fail in seconds, not after the first scene; kept open for the run."""
+    from engine.pipeline.detect import check_raster
 
-    georeferenced = set()
+    checked = []
     for path in paths:
-        with RasterScene(path, 1.0, config.bands, config.gsd_m, config.stretch) as scene:
-            georeferenced.add(scene.georeferenced)
-    if len(georeferenced) > 1:
+        ready = check_raster(path, config, detector)
+        opened.callback(ready.scene.close)
+        checked.append(ready)
+    if len({ready.scene.georeferenced for ready in checked}) > 1:
         raise OutputError("cannot mix georeferenced and non-georeferenced rasters in one GeoPackage")
+    return checked
 
 
 def _model_files(config: DetectConfig) -> list[str]:
@@ -192,19 +198,6 @@ def _model_files(config: DetectConfig) -> list[str]:
     from engine.runtime import bundled_model_path
 
     return [str(bundled_model_path()), str(bundled_model_path().with_name(BUNDLED_FAST_MODEL_NAME))]
-
-
-def _check_plans(paths: list[str], config: DetectConfig, detector) -> None:
-    """The run's settings checked (engine.runtime.run_settings: tile size, fixed patch size) and each scene
-    planned from its header with the model's gsd: too coarse, absurd or too big fails now."""
-    from engine.pipeline.raster_reader import RasterScene
-    from engine.pipeline.run_plan import RunPlan, region_raster_px
-    from engine.pipeline.scene_plan import check_scene
-
-    plan = RunPlan.of(config, detector)
-    for path in paths:
-        with RasterScene(path, detector.config.gsd_m, config.bands, config.gsd_m, config.stretch) as scene:
-            check_scene(scene, plan, region_raster_px(scene, config.extent_map), config.force)
 
 
 def _ran(source) -> str:

@@ -24,9 +24,8 @@ from engine.evaluation.labelled_scoring import (
 from engine.evaluation.metrics import detection_metrics
 from engine.outputs.fields import SCORE
 from engine.pipeline.detect import SceneFindings, detect_scene
-from engine.pipeline.raster_reader import RasterScene, bounded_gdal_cache
+from engine.pipeline.raster_reader import RasterScene, bounded_gdal_cache, open_model_scene
 from engine.pipeline.run_stats import RunMonitor
-from engine.pipeline.scene import patch_fill_value
 from engine.pipeline.scene_plan import check_scene
 from engine.runtime.run_settings import score_threshold_for
 
@@ -102,9 +101,7 @@ def raster_box_set(item: LabelledRaster, boxes_raster_px, scores, ids, frame: Pi
 
 def _detect(item: LabelledRaster, detector, plan, config: DetectConfig) -> tuple[SceneFindings, PixelFrame, list]:
     """detect_raster's steps for one raster (open at the model's gsd, refuse what it refuses, detect_scene)."""
-    model = detector.config
-    gsd = item.gsd_m if item.gsd_m is not None else config.gsd_m
-    with RasterScene(item.path, model.gsd_m, config.bands, gsd, config.stretch, patch_fill_value(model)) as scene:
+    with open_model_scene(item.path, detector.config, config, item.gsd_m) as scene:
         with bounded_gdal_cache():
             check_scene(scene, plan, None, config.force)
             found = detect_scene(scene, detector, plan, RunMonitor())

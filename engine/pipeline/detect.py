@@ -14,10 +14,10 @@ from engine.pipeline.georef import box_rings_map
 from engine.pipeline.merge import merge_boxes
 from engine.pipeline.patch_stream import StreamResult, stream_patches
 from engine.pipeline.prescreen import nodata_patches
-from engine.pipeline.raster_reader import RasterScene, bounded_gdal_cache
+from engine.pipeline.raster_reader import RasterScene, bounded_gdal_cache, open_model_scene
 from engine.pipeline.run_plan import RunPlan, region_model_px, region_raster_px
 from engine.pipeline.run_stats import RunMonitor, RunStats, peak_rss_mb
-from engine.pipeline.scene import Scene, patch_fill_value
+from engine.pipeline.scene import Scene
 from engine.pipeline.scene_plan import check_scene
 from engine.pipeline.tiling import tile_grid
 from engine.runtime import load_detector
@@ -57,22 +57,23 @@ def detect_raster(
     should_stop: Callable[[], bool] | None = None,
     log: Callable[[str], None] | None = None,
     detector: Detector | None = None,
+    checked: CheckedRaster | None = None,
 ) -> SceneDetections:
     """Fig. 2 over a whole scene: tiles -> trunk + gate -> detector on passed patches -> merge -> map.
 
-    `detector` lets a caller load the model once for several rasters (else config says which).
+    `detector` lets a caller load the model once for several rasters (else config says which); `checked`
+    is the raster as check_raster opened and planned it for that detector (closed here once detected).
     """
     monitor = RunMonitor(progress, should_stop, log)
     monitor.check_stop()
     with monitor.timed("load_model"):
         detector = detector or _load_detector(config)
-    model, plan = detector.config, RunPlan.of(config, detector)
+    model = detector.config
     with monitor.timed("open"):
-        scene = RasterScene(path, model.gsd_m, config.bands, config.gsd_m, config.stretch, patch_fill_value(model))
+        checked = checked or check_raster(path, config, detector)
+    scene, plan = checked.scene, checked.plan
     with scene, bounded_gdal_cache():
-        region = region_raster_px(scene, config.extent_map)
-        check_scene(scene, plan, region, config.force)  # refuses in one line before any pixel is read
-        found = detect_scene(scene, detector, plan, monitor, region)
+        found = detect_scene(scene, detector, plan, monitor, checked.region_px)
     with monitor.timed("georef"):
         rings_map = box_rings_map(found.boxes_raster_px, scene.transform)
     monitor.report(100.0)
@@ -86,6 +87,29 @@ def detect_raster(
         labels=(model.class_names[0],) * len(found.scores),
         stats=_run_stats(path, scene, detector, plan, found, monitor),
     )
+
+
+@dataclass(frozen=True)
+class CheckedRaster:
+    """A raster opened as the model's scene, its processing extent and its plan, checked from the header."""
+
+    scene: RasterScene
+    region_px: tuple[int, int, int, int]
+    plan: RunPlan
+
+
+def check_raster(path: str, config: DetectConfig, detector: Detector) -> CheckedRaster:
+    """Open the raster once as the model's scene and refuse in one line (settings, extent, plan) before any
+    pixel is read; the caller closes the scene (detect_raster does)."""
+    plan = RunPlan.of(config, detector)
+    scene = open_model_scene(path, detector.config, config)
+    try:
+        region = region_raster_px(scene, config.extent_map)
+        check_scene(scene, plan, region, config.force)
+    except BaseException:
+        scene.close()
+        raise
+    return CheckedRaster(scene, region, plan)
 
 
 def detect_scene(

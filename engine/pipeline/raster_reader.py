@@ -13,10 +13,11 @@ from rasterio.errors import NotGeoreferencedWarning, RasterioError, RasterioIOEr
 from rasterio.windows import Window
 
 from engine.atomic_output import is_gdal_virtual
+from engine.config import DetectConfig, ModelConfig
 from engine.errors import RasterInputError, first_line
 from engine.pipeline import georef, stretch
 from engine.pipeline.raster_bands import check_dtype, check_stretch_mode, select_bands
-from engine.pipeline.scene import PIXEL_SPACE_TRANSFORM, Patch, fill_and_pad, read_patch
+from engine.pipeline.scene import PIXEL_SPACE_TRANSFORM, Patch, fill_and_pad, patch_fill_value, read_patch
 from engine.pipeline.tiling import scene_size_model_px
 
 OVERVIEW_MAX_PX = stretch.OVERVIEW_MAX_PX
@@ -28,6 +29,15 @@ GDAL_CACHE_BYTES = 256 * 1024 * 1024
 def bounded_gdal_cache(cache_bytes: int = GDAL_CACHE_BYTES) -> rasterio.Env:
     """Context in which GDAL's (process-wide) block cache is capped; the previous size comes back after."""
     return rasterio.Env(GDAL_CACHEMAX=int(cache_bytes))
+
+
+def open_model_scene(
+    path: str, model: ModelConfig, config: DetectConfig, gsd_m: float | None = None
+) -> RasterScene:
+    """A raster as this model sees it (its gsd, the run's bands and stretch, padded with the model's fill value):
+    detection, evaluation and training all open rasters here. gsd_m: a reader's known gsd, over config.gsd_m."""
+    gsd = config.gsd_m if gsd_m is None else gsd_m
+    return RasterScene(path, model.gsd_m, config.bands, gsd, config.stretch, patch_fill_value(model))
 
 
 class RasterScene:

@@ -15,8 +15,7 @@ import numpy as np
 from engine.config import DetectConfig, ModelConfig
 from engine.datasets.airbus import DatasetError, LabelledImage
 from engine.datasets.labelled import LabelledSet
-from engine.pipeline.raster_reader import RasterScene
-from engine.pipeline.scene import patch_fill_value
+from engine.pipeline.raster_reader import RasterScene, open_model_scene
 from engine.training.patch_sampler import TrainingImage
 from engine.training.raster_source import hwc3
 
@@ -134,8 +133,7 @@ def read_blocks(
 
 def _open(item, model: ModelConfig, detect: DetectConfig) -> RasterScene:
     """The raster as detect_raster opens it (gsd from the reader, else the config's)."""
-    gsd = item.gsd_m if item.gsd_m is not None else detect.gsd_m
-    return RasterScene(item.path, model.gsd_m, detect.bands, gsd, detect.stretch, patch_fill_value(model))
+    return open_model_scene(item.path, model, detect, item.gsd_m)
 
 
 def _to_model_px(boxes_raster_px: np.ndarray, scale_xy: tuple[float, float]) -> np.ndarray:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.config import DetectConfig, ModelConfig
-from engine.pipeline.raster_reader import RasterScene
-from engine.pipeline.scene import patch_fill_value
+from engine.pipeline.raster_reader import open_model_scene
 from engine.training.patch_sampler import TrainingImage
 
 
@@ -20,7 +19,7 @@ def raster_training_image(
 ) -> TrainingImage:
     """The whole raster at the model's gsd, mapped to 8 bits exactly as `r2cnn detect` maps it, and its boxes
     in model px: what the network learns from is what it will be shown (gsd_m: as r2cnn detect --gsd)."""
-    with RasterScene(path, model.gsd_m, bands, gsd_m, stretch_mode, patch_fill_value(model)) as scene:
+    with open_model_scene(path, model, DetectConfig(bands=bands, gsd_m=gsd_m, stretch=stretch_mode)) as scene:
         image_u8, _ = scene.read_region_u8((0, 0), scene.size_model_px)
         sx, sy = scene.scale_xy
     boxes = np.asarray(boxes_raster_px, np.float32).reshape(-1, 4) / np.array([sx, sy, sx, sy], np.float32)

@@ -63,6 +63,29 @@ def test_several_rasters_one_geopackage_and_quiet(tmp_path, capsys, blob_model_p
     assert sources == ["a.tif", "a.tif", "b.tif", "b.tif"]
 
 
+def test_each_raster_is_opened_and_planned_once(tmp_path, capsys, blob_model_path, make_raster, monkeypatch):
+    import engine.pipeline.detect as detect
+    from engine.pipeline.raster_reader import RasterScene
+
+    opened, planned = [], []
+    real_init, real_check = RasterScene.__init__, detect.check_scene
+
+    def counting_init(self, path, *args, **kwargs):
+        opened.append(os.path.basename(path))
+        real_init(self, path, *args, **kwargs)
+
+    def counting_check(scene, *args, **kwargs):
+        planned.append(os.path.basename(scene.path))
+        return real_check(scene, *args, **kwargs)
+
+    monkeypatch.setattr(RasterScene, "__init__", counting_init)
+    monkeypatch.setattr(detect, "check_scene", counting_check)
+    rasters = [make_raster("a.tif"), make_raster("b.tif")]
+    code, _, _ = _run(capsys, "detect", *rasters, "--model", blob_model_path, "-o", str(tmp_path / "o.gpkg"), "-q")
+    assert code == 0
+    assert sorted(opened) == sorted(planned) == ["a.tif", "b.tif"]
+
+
 def test_unreferenced_raster_warns_and_still_writes(tmp_path, capsys, blob_model_path, make_raster):
     raster = make_raster("plain.tif", crs=None)
     out = tmp_path / "out.gpkg"
