@@ -7,13 +7,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import numpy as np
 from osgeo import gdal, ogr
 
 from engine.atomic_output import StagedOutput
 from engine.errors import OutputError
 from engine.evaluation.box_errors import BoxSet, error_rows
 from engine.evaluation.labelled_scoring import LabelledEvaluation
+from engine.ops.box_arrays import boxes_to_raster_px
 from engine.outputs.fields import ERROR_FIELDS, ERROR_LAYERS
 from engine.outputs.vector_writer import add_fields, mark_undefined_cartesian, output_srs, ring_polygon, transform_to
 from engine.pipeline.georef import box_rings_map
@@ -67,8 +67,7 @@ def _add(layer, box_set: BoxSet, rows: list[tuple], srs) -> None:
     """Rows of one set as polygons in the layer's CRS."""
     if not rows:
         return
-    sx, sy = box_set.frame.scale_xy
-    boxes_raster_px = np.array([row[0] for row in rows], np.float64) * np.array([sx, sy, sx, sy])
+    boxes_raster_px = boxes_to_raster_px([row[0] for row in rows], box_set.frame.scale_xy)
     rings = box_rings_map(boxes_raster_px, box_set.frame.transform)
     to_layer = transform_to(box_set.frame.crs_wkt, srs)
     definition = layer.GetLayerDefn()

@@ -22,6 +22,7 @@ from engine.evaluation.labelled_scoring import (
     thresholds_with,
 )
 from engine.evaluation.metrics import detection_metrics
+from engine.ops.box_arrays import boxes_to_model_px
 from engine.outputs.fields import SCORE
 from engine.pipeline.detect import SceneFindings, detect_scene
 from engine.pipeline.raster_reader import RasterScene, bounded_gdal_cache, open_model_scene
@@ -93,10 +94,9 @@ def score_layer(
 
 def raster_box_set(item: LabelledRaster, boxes_raster_px, scores, ids, frame: PixelFrame) -> BoxSet:
     """Detections and references of one raster, from raster px to model px."""
-    sx, sy = frame.scale_xy
-    to_model = np.array([sx, sy, sx, sy], dtype=np.float64)
-    boxes = np.asarray(boxes_raster_px, np.float64).reshape(-1, 4) / to_model
-    return BoxSet(item.name, boxes, scores, ids, item.boxes_raster_px / to_model, item.reference_ids, frame)
+    boxes = boxes_to_model_px(boxes_raster_px, frame.scale_xy)
+    references = boxes_to_model_px(item.boxes_raster_px, frame.scale_xy)
+    return BoxSet(item.name, boxes, scores, ids, references, item.reference_ids, frame)
 
 
 def _detect(item: LabelledRaster, detector, plan, config: DetectConfig) -> tuple[SceneFindings, PixelFrame, list]:

@@ -15,6 +15,22 @@ def as_boxes(boxes) -> np.ndarray:
     return np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
 
 
+def boxes_to_raster_px(boxes_model_px, scale_xy: tuple[float, float], origin_model_px=(0, 0)) -> np.ndarray:
+    """Model px (shifted by a patch origin in model px) -> raster px; scale_xy is raster px per model px.
+
+    The one scaling between the two pixel spaces, with boxes_to_model_px its inverse.
+    """
+    ox, oy = origin_model_px
+    sx, sy = scale_xy
+    return (as_boxes(boxes_model_px) + np.array([ox, oy, ox, oy], np.float64)) * np.array([sx, sy, sx, sy], np.float64)
+
+
+def boxes_to_model_px(boxes_raster_px, scale_xy: tuple[float, float], dtype=np.float64) -> np.ndarray:
+    """Raster px -> model px (scale_xy: raster px per model px), computed in dtype."""
+    sx, sy = scale_xy
+    return np.asarray(boxes_raster_px, dtype).reshape(-1, 4) / np.array([sx, sy, sx, sy], dtype)
+
+
 def box_areas(boxes: np.ndarray) -> np.ndarray:
     """(D,) areas; inverted boxes count as 0."""
     return np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None)

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.ops.box_arrays import pairwise_ios
+from engine.ops.box_arrays import boxes_to_raster_px, pairwise_ios
 
 
 def patch_to_raster_px(
     boxes_patch_px: np.ndarray, origin_model_px: tuple[int, int], scale_xy: tuple[float, float]
 ) -> np.ndarray:
     """Shift by the patch origin (model px), then scale to raster px (raster px per model px)."""
-    boxes = np.asarray(boxes_patch_px, dtype=np.float64).reshape(-1, 4)
-    ox, oy = origin_model_px
-    sx, sy = scale_xy
-    offset = np.array([ox, oy, ox, oy], dtype=np.float64)
-    scale = np.array([sx, sy, sx, sy], dtype=np.float64)
-    return (boxes + offset) * scale
+    return boxes_to_raster_px(boxes_patch_px, scale_xy, origin_model_px)
 
 
 def clip_to_region(

@@ -15,6 +15,7 @@ import numpy as np
 from engine.config import DetectConfig, ModelConfig
 from engine.datasets.airbus import DatasetError, LabelledImage
 from engine.datasets.labelled import LabelledSet
+from engine.ops.box_arrays import boxes_to_model_px
 from engine.pipeline.raster_reader import RasterScene, open_model_scene
 from engine.training.patch_sampler import TrainingImage
 from engine.training.raster_source import hwc3
@@ -60,7 +61,7 @@ def plan_blocks(data: LabelledSet, model: ModelConfig, config: HoldoutConfig, de
     for index, item in enumerate(data.items):
         with _open(item, model, detect) as scene:
             width, height = scene.size_model_px
-            boxes = _to_model_px(item.boxes_raster_px, scene.scale_xy)
+            boxes = boxes_to_model_px(item.boxes_raster_px, scene.scale_xy)
         centres = (boxes[:, :2] + boxes[:, 2:]) / 2
         for y0, y1 in _spans(height, config.block_px):
             for x0, x1 in _spans(width, config.block_px):
@@ -122,7 +123,7 @@ def read_blocks(
     for index, raster_blocks in sorted(by_raster.items()):
         item = data.items[index]
         with _open(item, model, detect) as scene:
-            boxes = _to_model_px(item.boxes_raster_px, scene.scale_xy)
+            boxes = boxes_to_model_px(item.boxes_raster_px, scene.scale_xy)
             for block in raster_blocks:
                 x0, y0, x1, y1 = block.region_model_px
                 values, valid = scene.read_region_u8((x0, y0), (x1 - x0, y1 - y0))
@@ -134,11 +135,6 @@ def read_blocks(
 def _open(item, model: ModelConfig, detect: DetectConfig) -> RasterScene:
     """The raster as detect_raster opens it (gsd from the reader, else the config's)."""
     return open_model_scene(item.path, model, detect, item.gsd_m)
-
-
-def _to_model_px(boxes_raster_px: np.ndarray, scale_xy: tuple[float, float]) -> np.ndarray:
-    sx, sy = scale_xy
-    return np.asarray(boxes_raster_px, np.float64).reshape(-1, 4) / np.array([sx, sy, sx, sy])
 
 
 def _block_boxes(boxes: np.ndarray, block: Block) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.config import DetectConfig, ModelConfig
+from engine.ops.box_arrays import boxes_to_model_px
 from engine.pipeline.raster_reader import open_model_scene
 from engine.training.patch_sampler import TrainingImage
 
@@ -21,8 +22,8 @@ def raster_training_image(
     in model px: what the network learns from is what it will be shown (gsd_m: as r2cnn detect --gsd)."""
     with open_model_scene(path, model, DetectConfig(bands=bands, gsd_m=gsd_m, stretch=stretch_mode)) as scene:
         image_u8, _ = scene.read_region_u8((0, 0), scene.size_model_px)
-        sx, sy = scene.scale_xy
-    boxes = np.asarray(boxes_raster_px, np.float32).reshape(-1, 4) / np.array([sx, sy, sx, sy], np.float32)
+        scale_xy = scene.scale_xy
+    boxes = boxes_to_model_px(boxes_raster_px, scale_xy, np.float32)
     return TrainingImage(hwc3(image_u8), boxes)
 
 

@@ -39,3 +39,15 @@ def test_centres_and_whole_boxes_inside_a_patch():
     assert centres_inside(boxes, 0, 0, 64).tolist() == [False, True]
     assert centres_inside(boxes, 48, 0, 64).tolist() == [True, False]
     assert wholly_inside(boxes, (0, 0, 64, 64)).tolist() == [False, True]
+
+
+def test_boxes_scale_between_raster_and_model_px_and_back():
+    from engine.ops.box_arrays import boxes_to_model_px, boxes_to_raster_px
+
+    model_px = np.array([[1.0, 2.0, 11.0, 12.0]])
+    raster = boxes_to_raster_px(model_px, (0.5, 2.0), origin_model_px=(512, 1024))
+    np.testing.assert_array_equal(raster, [[256.5, 2052.0, 261.5, 2072.0]])
+    np.testing.assert_array_equal(boxes_to_model_px(raster, (0.5, 2.0)), model_px + [512, 1024, 512, 1024])
+    single = boxes_to_model_px([[3, 3, 6, 9]], (3.0, 3.0), np.float32)
+    assert single.dtype == np.float32 and single.tolist() == [[1, 1, 2, 3]]
+    assert boxes_to_raster_px(np.zeros((0, 4)), (2.0, 2.0)).shape == (0, 4)
