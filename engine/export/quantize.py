@@ -14,6 +14,7 @@ import numpy as np
 import onnx
 
 from engine.atomic_output import atomic_output
+from engine.config import ModelConfig
 from engine.contract import (
     COL_OFFSETS_INPUT,
     GATE_OFF,
@@ -27,6 +28,7 @@ from engine.contract import (
 from engine.errors import ModelError
 from engine.export.uint8_input import input_quant_override, to_uint8_input
 from engine.model_metadata import model_config, read_metadata, write_metadata
+from engine.pipeline.scene import ImageScene, patch_fill_value, read_patch
 
 __all__ = ["DETECTOR_OUTPUT_CONVS", "FORMATS", "QUANTIZATION_KEY", "QuantizeOptions", "calibration_patches",
            "quantize_model"]
@@ -56,13 +58,21 @@ class QuantizeOptions:
 
 
 def calibration_patches(
-    count: int, patch_px: int, gsd_m: float, synthetic_fraction: float, seed: int, airbus_root: str | None
+    count: int,
+    patch_px: int,
+    gsd_m: float,
+    synthetic_fraction: float,
+    seed: int,
+    airbus_root: str | None,
+    fill_value: float | None = None,
 ) -> np.ndarray:
     """(N, 3, P, P) uint8 training patches: the Airbus training split at the model's gsd plus generated
-    GF-1-like ones (the validation split is never used, so the AP check stays honest)."""
+    GF-1-like ones (the validation split is never used, so the AP check stays honest); fill_value: the
+    model's (pipeline.scene.patch_fill_value; None: the default model's), for crops past an image's edge."""
+    fill_value = patch_fill_value(ModelConfig()) if fill_value is None else fill_value
     rng = np.random.default_rng(seed)
     n_synthetic = int(round(count * synthetic_fraction))
-    patches = _airbus_patches(count - n_synthetic, patch_px, gsd_m, rng, airbus_root)
+    patches = _airbus_patches(count - n_synthetic, patch_px, gsd_m, rng, airbus_root, fill_value)
     n_synthetic = count - len(patches)  # no dataset here: all generated
     from engine.synthetic.scene_generator import render_training_patch
 
@@ -72,9 +82,12 @@ def calibration_patches(
     return np.stack(patches).astype(np.uint8)
 
 
-def _airbus_patches(count: int, patch_px: int, gsd_m: float, rng, root: str | None) -> list[np.ndarray]:
-    """Random P x P crops (padded with the mean grey when smaller) of Airbus training images; none when
-    the default dataset folder is absent (a folder passed explicitly must be a dataset)."""
+def _airbus_patches(
+    count: int, patch_px: int, gsd_m: float, rng, root: str | None, fill_value: float
+) -> list[np.ndarray]:
+    """Random P x P patches of Airbus training images, read as the patch stream reads them (pipeline.scene:
+    padded with the fill value past the edge); none when the default dataset folder is absent (a folder
+    passed explicitly must be a dataset)."""
     if count <= 0:
         return []
     from engine.datasets import airbus
@@ -91,10 +104,7 @@ def _airbus_patches(count: int, patch_px: int, gsd_m: float, rng, root: str | No
         height, width = image.shape[:2]
         y0 = int(rng.integers(0, max(1, height - patch_px + 1)))
         x0 = int(rng.integers(0, max(1, width - patch_px + 1)))
-        crop = image[y0 : y0 + patch_px, x0 : x0 + patch_px]
-        patch = np.full((patch_px, patch_px, 3), 110, dtype=np.uint8)
-        patch[: crop.shape[0], : crop.shape[1]] = crop
-        patches.append(np.ascontiguousarray(patch.transpose(2, 0, 1)))
+        patches.append(np.array(read_patch(ImageScene(image, fill_value), (x0, y0), patch_px).image_u8))
     return patches
 
 
@@ -154,6 +164,7 @@ def quantize_model(
             options.synthetic_fraction,
             options.seed,
             airbus_root,
+            patch_fill_value(config),
         )
     input_names = [i.name for i in source.graph.input]
     candidates = [n for n in source.graph.node if n.op_type in options.op_types]

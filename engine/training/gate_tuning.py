@@ -21,6 +21,7 @@ from engine.network.r2cnn import R2CNN, build_r2cnn
 from engine.ops.box_arrays import as_boxes, centres_inside
 from engine.pipeline.scene import ImageScene, patch_fill_value, read_patch
 from engine.pipeline.stretch import scene_to_u8
+from engine.pipeline.tiling import tile_grid, tile_stride_px
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,6 @@ def generated_gate_patches(
     from engine.synthetic.scene_generator import render_scene
 
     rng = np.random.default_rng(config.seed)
-    stride = int(round(patch_px * (1 - overlap)))
     images, labels = [], []
     for _ in range(config.scenes):
         airports = int(rng.integers(0, config.max_airports + 1))
@@ -64,9 +64,7 @@ def generated_gate_patches(
         grey_u8 = scene_to_u8(scene.image_u16[None], scene.valid_mask, config.stretch, high)[0]
         grey = ImageScene(grey_u8, fill_value, scene.valid_mask)
         span = config.scene_px - patch_px
-        phase = rng.integers(0, stride, size=2)
-        xs, ys = range(int(phase[0]), span + 1, stride), range(int(phase[1]), span + 1, stride)
-        origins = [(x, y) for y in ys for x in xs]
+        origins = phased_grid(rng, config.scene_px, patch_px, overlap)
         boxes = scene.boxes_px
         for index in rng.permutation(len(boxes))[: config.extra_positives_per_scene]:
             cx, cy = (boxes[index, 0] + boxes[index, 2]) / 2, (boxes[index, 1] + boxes[index, 3]) / 2
@@ -80,6 +78,14 @@ def generated_gate_patches(
             images.append(np.array(patch.image_u8))
             labels.append(bool(centres_inside(boxes, x, y, patch_px).any()))
     return GatePatches(np.stack(images), np.asarray(labels, bool))
+
+
+def phased_grid(rng: np.random.Generator, scene_px: int, patch_px: int, overlap: float) -> list[tuple[int, int]]:
+    """detect_raster's tile grid (pipeline.tiling) over a square scene, started at a random phase so the gate
+    sees aircraft at every place in a patch; the last row and column flush with the scene's edge, as there."""
+    phase = rng.integers(0, tile_stride_px(patch_px, overlap), size=2)
+    region = (int(phase[0]), int(phase[1]), scene_px, scene_px)
+    return [(int(x), int(y)) for x, y in tile_grid(scene_px, scene_px, patch_px, overlap, region)]
 
 
 def real_gate_patches(images: list, patch_px: int, fill_value: float) -> GatePatches:

@@ -21,12 +21,13 @@ BASE = frozenset(
     {"config", "contract", "model_metadata", "errors", "atomic_output", "synthetic", "datasets", "anchors"}
 )
 # Layer -> the layers it may import besides BASE and itself: ops -> network -> runtime -> pipeline ->
-# outputs -> evaluation / training -> cli; export sits beside the runtime (it writes what the runtime reads).
+# outputs -> evaluation / training -> cli; export sits beside the pipeline (it writes what the runtime reads,
+# and calibrates on patches read as the pipeline reads them).
 MAY_IMPORT = {
     "ops": frozenset(),
     "network": frozenset({"ops"}),
     "runtime": frozenset({"ops", "network"}),
-    "export": frozenset({"ops", "network", "runtime"}),
+    "export": frozenset({"ops", "network", "runtime", "pipeline"}),  # calibration patches as the stream reads them
     "pipeline": frozenset({"ops", "network", "runtime"}),
     "outputs": frozenset({"ops", "network", "runtime", "pipeline"}),  # what the engine writes (vector, PNG)
     "evaluation": frozenset({"ops", "network", "runtime", "pipeline", "outputs"}),

@@ -126,3 +126,10 @@ def test_calibration_patches_come_from_the_training_split(shared_dir):
     patches = calibration_patches(4, 128, 2.0, 0.25, seed=0, airbus_root=str(root))
     assert patches.shape == (4, 3, 128, 128)
     assert not np.array_equal(patches[0, 0], patches[0, 1])  # colour Airbus crops, not grey generated ones
+
+
+def test_calibration_crops_past_an_image_edge_carry_the_models_fill_value(shared_dir):
+    root = shared_dir / "datasets" / "airbus-aircraft"
+    patches = calibration_patches(2, 4096, 2.0, 0.0, seed=0, airbus_root=str(root), fill_value=77.0)
+    assert patches.shape == (2, 3, 4096, 4096)
+    assert np.all(patches[:, :, -1, :] == 77) and np.all(patches[:, :, :, -1] == 77)  # the images are smaller

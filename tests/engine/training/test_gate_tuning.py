@@ -61,3 +61,14 @@ def test_fit_gate_moves_only_the_classifier():
         scores = tuned.classifier(features).softmax(1)[:, 1].numpy()
     labels = np.concatenate([positive, positive])
     assert scores[labels].min() > scores[~labels].max()
+
+
+def test_the_tuning_grid_is_detect_rasters_grid_at_a_random_phase():
+    from engine.pipeline.tiling import tile_grid
+    from engine.training.gate_tuning import phased_grid
+
+    origins = phased_grid(np.random.default_rng(5), 1024, 256, 0.2)
+    x0, y0 = origins[0]
+    assert 0 <= x0 < 205 and 0 <= y0 < 205  # within one stride (256 - 51 px)
+    assert origins == [tuple(o) for o in tile_grid(1024, 1024, 256, 0.2, (x0, y0, 1024, 1024)).tolist()]
+    assert max(x for x, _ in origins) == max(y for _, y in origins) == 1024 - 256  # flush with the edge
