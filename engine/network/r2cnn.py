@@ -65,12 +65,21 @@ class R2CNN(nn.Module):
         self.rpn = RpnHead(DETECTOR_CHANNELS, len(config.anchor_sizes_px))
         self.rfcn = RfcnHead(DETECTOR_CHANNELS, config.anchor_stride, config.psroi_k, config.psroi_samples)
 
+    def trunk(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Normalise 0..255 input (patches or whole windows) and run Tiny-Net: its stride-8 and stride-16 maps."""
+        # contiguous: channels-last input (a permuted numpy array) corrupts memory in conv backward (torch 2.13 CPU)
+        return self.tiny_net((images.contiguous() - self.mean) / self.std)
+
+    def attend_and_classify(self, stride16: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One patch's stride-16 maps -> (after global attention, the gate's logits)."""
+        attended = self.attention(stride16)
+        return attended, self.classifier(attended)
+
     def shared_features(self, images: torch.Tensor) -> SharedFeatures:
         """Normalise 0..255 input, run Tiny-Net and the attention block, score the patch."""
-        # contiguous: channels-last input (a permuted numpy array) corrupts memory in conv backward (torch 2.13 CPU)
-        stride8, stride16 = self.tiny_net((images.contiguous() - self.mean) / self.std)
-        stride16 = self.attention(stride16)
-        return SharedFeatures(self.classifier(stride16), stride8, stride16)
+        stride8, stride16 = self.trunk(images)
+        stride16, gate_logits = self.attend_and_classify(stride16)
+        return SharedFeatures(gate_logits, stride8, stride16)
 
     def anchors(self, detector_features: torch.Tensor) -> torch.Tensor:
         """Anchors for this feature map size, in patch px."""
@@ -116,11 +125,16 @@ class R2CNN(nn.Module):
         """Inference graph: gate every patch, detect only in those that pass."""
         patch_hw = (images.shape[-2], images.shape[-1])
         shared = self.shared_features(images)
-        gate_scores = shared.gate_logits.softmax(dim=1)[:, 1]
-        passed_index = torch.nonzero(gate_scores >= gate_threshold).reshape(-1)
+        gate_scores, passed_index = gate_decision(shared.gate_logits, gate_threshold)
         detections = self.detect(shared.stride8[passed_index], shared.stride16[passed_index], patch_hw)
         boxes, box_scores = decode_detections(detections, patch_hw)
         return gate_scores, passed_index, boxes, box_scores
+
+
+def gate_decision(gate_logits: torch.Tensor, gate_threshold: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The gate: aircraft probability per patch (N,) and the indices of the patches scoring >= the threshold."""
+    gate_scores = gate_logits.softmax(dim=1)[:, 1]
+    return gate_scores, torch.nonzero(gate_scores >= gate_threshold).reshape(-1)
 
 
 def decode_detections(detections: Detections, patch_hw: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:

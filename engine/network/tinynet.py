@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from engine.contract import FEATURE_STRIDE_PX
+
 
 class ConvBnRelu(nn.Sequential):
     """3x3 (or 1x1) conv, batch norm, ReLU: the unit every branch is built from."""
@@ -48,6 +50,8 @@ class TinyNet(nn.Module):
 
     STRIDE8_CHANNELS = 48
     STRIDE16_CHANNELS = 72
+    STRIDE8_PX = 8  # conv-4's stride: the detector's features
+    STRIDE16_PX = FEATURE_STRIDE_PX  # conv-5's, the coarsest: patch origins in a window align to it
 
     def __init__(self, in_ch: int = 3):
         super().__init__()

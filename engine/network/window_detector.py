@@ -14,14 +14,15 @@ import torch
 from torch import nn
 
 from engine.contract import FEATURE_STRIDE_PX
-from engine.network.r2cnn import R2CNN, decode_detections
+from engine.network.r2cnn import R2CNN, decode_detections, gate_decision
+from engine.network.tinynet import TinyNet
 
 
 class WindowDetector(nn.Module):
     """forward(windows, row_offsets_px, col_offsets_px, gate_threshold) -> the model contract's outputs.
 
     windows (B, C, H, W) 0..255; row/col offsets (gy,), (gx,) int64: patch origins in window px,
-    multiples of 16, shared by the B windows. Patches are numbered (b, row, col) row-major, so the
+    multiples of FEATURE_STRIDE_PX (16), shared by the B windows. Patches are numbered (b, row, col) row-major, so the
     outputs read exactly like R2CNN.forward on a batch of B * gy * gx patches.
     """
 
@@ -31,7 +32,7 @@ class WindowDetector(nn.Module):
         self.config = model.config
         size = int(model.config.patch_size)
         if size % FEATURE_STRIDE_PX:
-            raise ValueError(f"the window graph needs a patch size divisible by 16, got {size}")
+            raise ValueError(f"the window graph needs a patch size divisible by {FEATURE_STRIDE_PX}, got {size}")
         self.patch_px = size
 
     def forward(
@@ -48,12 +49,13 @@ class WindowDetector(nn.Module):
         """
         m = self.model
         patch_hw = (self.patch_px, self.patch_px)
-        stride8, stride16 = m.tiny_net((windows.contiguous() - m.mean) / m.std)
+        stride8, stride16 = m.trunk(windows)
         rows, cols = row_offsets_px.reshape(-1), col_offsets_px.reshape(-1)
-        stride16 = m.attention(cut_patches(stride16, rows // 16, cols // 16, self.patch_px // 16))
-        gate_scores = m.classifier(stride16).softmax(dim=1)[:, 1]
-        passed_index = torch.nonzero(gate_scores >= gate_threshold).reshape(-1)
-        passed8 = cut_selected(stride8, rows // 8, cols // 8, self.patch_px // 8, passed_index)
+        s8, s16 = TinyNet.STRIDE8_PX, TinyNet.STRIDE16_PX
+        per_patch16 = cut_patches(stride16, rows // s16, cols // s16, self.patch_px // s16)
+        stride16, gate_logits = m.attend_and_classify(per_patch16)
+        gate_scores, passed_index = gate_decision(gate_logits, gate_threshold)
+        passed8 = cut_selected(stride8, rows // s8, cols // s8, self.patch_px // s8, passed_index)
         boxes, box_scores = decode_detections(m.detect(passed8, stride16[passed_index], patch_hw), patch_hw)
         return gate_scores, passed_index, boxes, box_scores
 

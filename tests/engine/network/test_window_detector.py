@@ -71,3 +71,19 @@ def test_patch_size_must_be_a_multiple_of_16():
     with pytest.raises(ValueError, match="divisible by 16"):
         WindowDetector(build_r2cnn(ModelConfig(patch_size=72)))
 
+
+
+def test_the_window_graph_runs_r2cnns_own_steps(model, monkeypatch):
+    """Normalisation + trunk, attention + classifier and the gate decision come from R2CNN, not copies."""
+    import engine.network.window_detector as window_module
+
+    calls = []
+    for name in ("trunk", "attend_and_classify"):
+        step = getattr(model, name)
+        monkeypatch.setattr(model, name, lambda *a, _step=step, _name=name: calls.append(_name) or _step(*a))
+    gate = window_module.gate_decision
+    monkeypatch.setattr(window_module, "gate_decision", lambda *a: calls.append("gate") or gate(*a))
+    offsets = torch.tensor([0, 16])
+    with torch.no_grad():
+        WindowDetector(model)(torch.rand(1, 3, 80, 80) * 255, offsets, offsets, torch.tensor(0.0))
+    assert calls == ["trunk", "attend_and_classify", "gate"]
