@@ -114,7 +114,7 @@ def test_button_runs_in_the_background_and_adds_the_styled_layer_above_the_raste
     assert plugin.dock.count_text() == f"{len(AIRCRAFT_PX)} of {len(AIRCRAFT_PX)} aircraft visible"
     assert plugin.iface.activeLayer() is layer  # Identify and the dock act on the result
     assert project.layerTreeRoot().findLayer(layer.id()).isExpanded()
-    assert renderer.ranges()[0].lowerValue() == pytest.approx(0.3)  # the algorithm's default threshold
+    assert renderer.ranges()[0].lowerValue() == pytest.approx(0.5)  # the run's: the model's (write_test_model)
     title, text, level = plugin.iface.bar.messages[-1]
     assert level == Qgis.Success and text.startswith(f"{len(AIRCRAFT_PX)} aircraft found in scene.")
     assert text.endswith("Temporary layer:") and "\n" not in text
