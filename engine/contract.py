@@ -48,3 +48,4 @@ RUNTIMES = ("auto", ONNXRUNTIME, OPENVINO)
 # Bundled model files (resources/models/).
 BUNDLED_MODEL_NAME = "r2cnn_aircraft.onnx"  # fp32, per patch: the reference graph
 BUNDLED_FAST_MODEL_NAME = "r2cnn_aircraft.window.int8.onnx"  # same weights, INT8, trunk once per window
+BUNDLED_WINDOW_MODEL_NAME = "r2cnn_aircraft.window.onnx"  # same weights, fp32 windows: CPUs where INT8 saturates

@@ -17,6 +17,7 @@ TOP = "r2cnn_qgis"
 MODEL = Path("resources/models/r2cnn_aircraft.onnx")
 OPTIONAL_FILES = (
     Path("resources/models/r2cnn_aircraft.window.int8.onnx"),  # the fast default on CPU; fp32 is the fallback
+    Path("resources/models/r2cnn_aircraft.window.onnx"),  # the default on x86 CPUs without VNNI
     Path("resources/models/MODEL_CARD.md"),
     Path("LICENSE"),
 )

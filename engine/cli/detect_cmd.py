@@ -194,10 +194,12 @@ def _model_files(config: DetectConfig) -> list[str]:
     """The model file, or the bundled ones when none is given."""
     if config.model_path:
         return [config.model_path]
-    from engine.contract import BUNDLED_FAST_MODEL_NAME
+    from engine.contract import BUNDLED_FAST_MODEL_NAME, BUNDLED_WINDOW_MODEL_NAME
     from engine.runtime import bundled_model_path
 
-    return [str(bundled_model_path()), str(bundled_model_path().with_name(BUNDLED_FAST_MODEL_NAME))]
+    reference = bundled_model_path()
+    names = (BUNDLED_FAST_MODEL_NAME, BUNDLED_WINDOW_MODEL_NAME)
+    return [str(reference)] + [str(reference.with_name(name)) for name in names]
 
 
 def _ran(source) -> str:

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.contract import BACKENDS, BUNDLED_FAST_MODEL_NAME, BUNDLED_MODEL_NAME, PRECISIONS, RUNTIMES
+from engine.contract import (
+    BACKENDS,
+    BUNDLED_FAST_MODEL_NAME,
+    BUNDLED_MODEL_NAME,
+    BUNDLED_WINDOW_MODEL_NAME,
+    PRECISIONS,
+    RUNTIMES,
+)
 from engine.errors import ModelError
 from engine.runtime.types import BatchResult, Detector, PatchDetections
 
 __all__ = [
     "BUNDLED_FAST_MODEL_NAME",
+    "BUNDLED_WINDOW_MODEL_NAME",
     "BUNDLED_MODEL_NAME",
     "PRECISIONS",
     "RUNTIMES",
@@ -30,18 +38,24 @@ def bundled_model_path() -> Path:
 def bundled_model_for(precision: str = "fp32", device: str = "cpu") -> Path:
     """Which bundled file runs: INT8 window graph on CPU (README Performance), fp32 where CUDA runs it.
 
-    auto picks int8 unless CUDA will run the model (int8 there is not what GPUs are fast at) or the CPU
-    would saturate INT8 products (x86 without VNNI, cpu_features); int8 falls back to the fp32 file when the
-    INT8 one is not there (a plugin zip built without it).
+    auto picks int8 unless CUDA will run the model (int8 there is not what GPUs are fast at); on a CPU that
+    would saturate INT8 products (x86 without VNNI, cpu_features) it picks the fp32 window graph. A missing
+    window file (a plugin zip built without it) falls back to the fp32 reference.
     """
     if precision not in PRECISIONS:
         raise ModelError(f"unknown precision {precision!r} (expected one of {', '.join(PRECISIONS)})")
+    reference = bundled_model_path()
     if precision == "auto":
+        if _cuda_expected(device):
+            return reference
         from engine.runtime.cpu_features import int8_exact_cpu
 
-        precision = "fp32" if _cuda_expected(device) or not int8_exact_cpu() else "int8"
-    fast = bundled_model_path().with_name(BUNDLED_FAST_MODEL_NAME)
-    return fast if precision == "int8" and fast.is_file() else bundled_model_path()
+        if not int8_exact_cpu():
+            window = reference.with_name(BUNDLED_WINDOW_MODEL_NAME)
+            return window if window.is_file() else reference
+        precision = "int8"
+    fast = reference.with_name(BUNDLED_FAST_MODEL_NAME)
+    return fast if precision == "int8" and fast.is_file() else reference
 
 
 def _cuda_expected(device: str) -> bool:

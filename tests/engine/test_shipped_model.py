@@ -1,5 +1,6 @@
 """The shipped model on the fixed validation split (never trained on), read from ../shared as in CI."""
 
+import numpy as np
 import pytest
 
 from engine.datasets.airbus import load_image, validation_ids
@@ -37,7 +38,7 @@ def test_shipped_model_carries_its_card_in_metadata():
 
 def test_shipped_onnx_matches_its_torch_weights(shared_dir):
     """The bundled ONNX graph and the bundled torch weights detect the same aircraft on real patches."""
-    import numpy as np
+
 
     from engine.runtime.torch_runtime import load_torch_detector
 
@@ -84,3 +85,30 @@ def test_shipped_int8_window_model_keeps_validation_ap50(shared_dir):
         reports.append(evaluate_detector(detector, images, -1.0, with_coco=False))
     fp32, int8 = (r.detection.ap50 for r in reports)
     assert abs(int8 - fp32) <= 0.01, (fp32, int8)
+
+
+def test_shipped_fp32_window_model_is_the_shipped_weights_in_windows(shared_dir):
+    """The default where INT8 saturates: the reference's metadata, and its scores on the same patches."""
+    import onnx
+
+    from engine.contract import BUNDLED_WINDOW_MODEL_NAME
+
+    window = bundled_model_path().with_name(BUNDLED_WINDOW_MODEL_NAME)
+    assert window.is_file(), "the fp32 window graph is not shipped"
+
+    def meta(path):
+        return {p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}
+
+    fp32, windowed = meta(bundled_model_path()), meta(window)
+    assert windowed["r2cnn_graph"] == "window" and "r2cnn_quantization" not in windowed
+    for key in ("r2cnn_config", "validation_metrics", "training"):
+        assert windowed[key] == fp32[key], key
+    image = load_image(str(shared_dir / "datasets" / "airbus-aircraft"), validation_ids()[0], gsd_m=2.0).image
+    patch = np.ascontiguousarray(np.transpose(image[:640, :640], (2, 0, 1))[None])
+    reference = load_detector(None, device="cpu", precision="fp32", runtime="onnxruntime")(patch, 0.0)
+    ran = load_detector(str(window), device="cpu", runtime="onnxruntime")(patch, 0.0)
+    np.testing.assert_allclose(ran.gate_scores, reference.gate_scores, atol=1e-3)
+    a, b = ran.detections[0], reference.detections[0]
+    assert len(b.scores) > 0 and len(a.scores) == len(b.scores)
+    np.testing.assert_allclose(a.scores, b.scores, atol=1e-3)
+    np.testing.assert_allclose(a.boxes_patch_px, b.boxes_patch_px, atol=0.05)

@@ -144,7 +144,12 @@ def test_bundled_model_for_each_precision(monkeypatch, tmp_path):
     with pytest.raises(ModelError, match="unknown precision"):
         bundled_model_for("fp16", "cpu")
     monkeypatch.setattr("engine.runtime.cpu_features.int8_exact_cpu", lambda: False)
-    assert bundled_model_for("auto", "cpu") == fp32  # x86 without VNNI: INT8 would saturate
+    assert bundled_model_for("auto", "cpu") == fp32  # x86 without VNNI: INT8 would saturate; no window file
+    window = tmp_path / "r2cnn_aircraft.window.onnx"
+    window.write_bytes(b"")
+    assert bundled_model_for("auto", "cpu") == window  # fp32, trunk once per window
+    assert bundled_model_for("auto", "cuda") == fp32
+    assert bundled_model_for("fp32", "cpu") == fp32  # the reference when asked for
     assert bundled_model_for("int8", "cpu") == fast  # asked for: given
 
 
