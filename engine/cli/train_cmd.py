@@ -28,6 +28,10 @@ def register(subparsers) -> None:
     p.add_argument("--positives", type=int, default=2, help="positive crops per batch (negatives: 3x)")
     p.add_argument("--synthetic", type=int, default=None,
                    help="generated scenes mixed into training (default 48; 0 with --data / --coco)")
+    p.add_argument("--scenes", type=int, default=0,
+                   help="training airports pasted into generated cluttered land, cached in OUT/scenes (default 0)")
+    p.add_argument("--detector-negatives", action="store_true",
+                   help="train the RPN and R-FCN on crops without aircraft too (false alarms on open land)")
     p.add_argument("--anchors", default=None,
                    help="kmeans (Eq. 2 on the training boxes), keep (the --init checkpoint's), paper, or sizes "
                    "'a,b,c' (default kmeans; keep when fine-tuning with --init on --data / --coco)")
@@ -73,7 +77,11 @@ def run(args) -> int:
     import numpy as np
 
     from engine.export.onnx_export import export_onnx
-    from engine.training.data_sources import airbus_training_images, synthetic_training_images
+    from engine.training.data_sources import (
+        airbus_training_images,
+        scene_training_images,
+        synthetic_training_images,
+    )
     from engine.training.train_loop import train
 
     jitter = _check(args)
@@ -91,6 +99,8 @@ def run(args) -> int:
     gsd = args.gsd or ModelConfig().gsd_m
     synthetic = 48 if args.synthetic is None else args.synthetic
     images = airbus_training_images(root, gsd) + synthetic_training_images(synthetic, 640, args.seed)
+    if args.scenes:
+        images += scene_training_images(root, gsd, args.scenes, args.seed, os.path.join(args.out, "scenes"))
     boxes = np.concatenate([im.boxes_px for im in images if len(im.boxes_px)])
     init = None
     if args.init is not None and args.anchors == "keep":
@@ -98,7 +108,8 @@ def run(args) -> int:
 
         init = init_config(args.init)
     sizes = anchor_sizes(args.anchors or "kmeans", boxes, init)
-    print(f"{len(images)} training images ({synthetic} generated), {len(boxes)} aircraft; anchors {sizes} px")
+    print(f"{len(images)} training images ({synthetic} generated, {args.scenes} cluttered scenes), "
+          f"{len(boxes)} aircraft; anchors {sizes} px")
     model_config = dataclasses.replace(ModelConfig(), gsd_m=gsd, anchor_sizes_px=sizes)
     budget_s = None if args.time_budget_min is None else 60 * args.time_budget_min
     model = train(train_config(args, model_config, jitter, budget_s), images, log=lambda line: print(line, flush=True))
@@ -122,6 +133,8 @@ def _check(args) -> tuple[float, float]:
         raise CliError(f"--init checkpoint not found: {args.init}")
     if args.steps < 1:
         raise CliError("--steps must be at least 1")
+    if args.scenes < 0:
+        raise CliError(f"--scenes must be 0 or more, got {args.scenes}")
     if args.anchors == "keep" and args.init is None:
         raise CliError("--anchors keep needs --init (the checkpoint whose anchors are kept)")
     return jitter
@@ -142,7 +155,7 @@ def train_config(args, model_config: ModelConfig, jitter: tuple[float, float], b
         threads=args.threads,
         init=args.init,
         bf16=args.bf16,
-        loss=LossConfig(use_jol=args.loss == "jol"),
+        loss=LossConfig(use_jol=args.loss == "jol", detector_on_negatives=args.detector_negatives),
         sampler=SamplerConfig(
             crop_px=args.crop,
             positives_per_batch=args.positives,

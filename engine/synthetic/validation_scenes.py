@@ -64,8 +64,12 @@ def build_scene(
     clouds: int = 5,
     roofs_per_airport: int = 12,
     workers: int = 2,
+    clutter: float = 1.0,
 ) -> np.ndarray:
-    """Write one scene (tiled GeoTIFF, nodata 0) and `<path>.boxes.csv`; returns the true boxes (B, 4)."""
+    """Write one scene (tiled GeoTIFF, nodata 0) and `<path>.boxes.csv`; returns the true boxes (B, 4).
+
+    clutter scales how many roads, fields, towns and water bodies the land holds (1: the default layout).
+    """
     import rasterio
     from rasterio.transform import from_origin
     from rasterio.windows import Window
@@ -74,7 +78,7 @@ def build_scene(
         raise ValueError(f"bits must be 10, 11 or 12, got {bits}")
     height, width = size_px
     rng = np.random.default_rng([seed, bits])
-    layout = make_layout(seed, height, width, n_airports=0, stray_aircraft=False)
+    layout = make_layout(seed, height, width, n_airports=0, stray_aircraft=False, clutter=clutter)
     pastes, boxes = _place_airports(rng, layout, airports)
     blobs = _distractors(rng, layout, pastes, clouds, roofs_per_airport)
     gain = 2.0 ** (bits - 10)

@@ -1,4 +1,4 @@
-"""One forward pass of the unified loss (Eq. 1): gate always, detector only on patches with aircraft."""
+"""One forward pass of the unified loss (Eq. 1): gate always, detector on patches with aircraft (or on all)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ class LossConfig:
     rpn_positive_fraction: float = 0.5
     ohem_rois_per_patch: int = 128
     thresholds: MatchThresholds = MatchThresholds()
+    detector_on_negatives: bool = False  # RPN / R-FCN also learn from crops without aircraft (open land)
 
 
 def unified_loss(
@@ -44,10 +45,13 @@ def unified_loss(
     positive = torch.nonzero(batch.patch_positive).flatten()
     if positive.numel() == 0:
         return total, parts
-    gt_boxes, gt_valid = batch.gt_boxes[positive], batch.gt_valid[positive]
+    # the paper trains the detector on positive patches only; with detector_on_negatives every anchor and RoI
+    # of a crop without aircraft is a background sample, so false alarms on open land are trained against
+    trained = torch.arange(len(batch.patch_positive)) if config.detector_on_negatives else positive
+    gt_boxes, gt_valid = batch.gt_boxes[trained], batch.gt_valid[trained]
     patch_hw = tuple(batch.images.shape[-2:])
     # ground truth joins the proposals before the R-FCN head, as in Faster R-CNN
-    detections = model.detect(shared.stride8[positive], shared.stride16[positive], patch_hw, extra_rois=gt_boxes)
+    detections = model.detect(shared.stride8[trained], shared.stride16[trained], patch_hw, extra_rois=gt_boxes)
     proposals = detections.proposals
 
     labels, matched = match_anchors(proposals.anchors, gt_boxes, gt_valid, config.thresholds)
