@@ -48,3 +48,18 @@ def test_same_arguments_same_scene(tmp_path):
     with rasterio.open(tmp_path / "a.tif") as ra, rasterio.open(tmp_path / "b.tif") as rb:
         np.testing.assert_array_equal(ra.read(), rb.read())
         assert ra.read().max() <= 1023
+
+
+def _edge_share(path) -> float:
+    """Share of horizontal neighbours over valid land that step by > 40 DN: roads, field and town edges."""
+    with rasterio.open(path) as src:
+        data = src.read(1).astype(np.float32)
+    valid = (data[:, 1:] > 0) & (data[:, :-1] > 0)
+    return float((np.abs(np.diff(data, axis=1))[valid] > 40).mean())
+
+
+def test_clutter_adds_land_edges_and_keeps_the_airports(tmp_path):
+    plain = build_scene(tmp_path / "a.tif", _airports(2), seed=5, bits=10, size_px=(2400, 2400), workers=1, clutter=0)
+    busy = build_scene(tmp_path / "b.tif", _airports(2), seed=5, bits=10, size_px=(2400, 2400), workers=1, clutter=8)
+    np.testing.assert_array_equal(plain, busy)  # the same airports at the same places
+    assert _edge_share(tmp_path / "b.tif") > 1.5 * _edge_share(tmp_path / "a.tif")
