@@ -27,6 +27,9 @@ def register(subparsers) -> None:
     p.add_argument("--calibrate", action="store_true",
                    help="choose both thresholds on the validation split and embed the validation metrics")
     p.add_argument("--dataset", default=None, help="Airbus-form folder for --calibrate (default: ../shared/...)")
+    p.add_argument("--calibration-scenes", nargs="*", default=[], metavar="SCENES",
+                   help="with --calibrate: whole validation scenes (r2cnn validation-scenes) whose counts join the "
+                   "validation table when the score threshold is chosen (false alarms on open land)")
     p.add_argument("--metadata", default=None, help="JSON file of extra metadata (training data, licence, ...)")
     p.add_argument("--weights-out", default=None, help="also save the bare weights (torch, weights_only) here")
     p.add_argument(
@@ -40,7 +43,7 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def _calibrate(model, config, root: str) -> tuple[dict, dict]:
+def _calibrate(model, config, root: str, scenes: list[str]) -> tuple[dict, dict]:
     """Export a draft, measure it on the validation split, return threshold updates and metadata."""
     from engine.datasets.airbus import load_image, validation_ids
     from engine.evaluation.calibrate import calibrate, generated_gate_images
@@ -52,7 +55,7 @@ def _calibrate(model, config, root: str) -> tuple[dict, dict]:
         export_onnx(model, draft, config, {})
         detector = OnnxDetector(draft, device="cpu", min_score=0.05)
         validation = [load_image(root, image_id, gsd_m=config.gsd_m) for image_id in validation_ids()]
-        result = calibrate(detector, validation, generated_gate_images())
+        result = calibrate(detector, validation, generated_gate_images(), scenes)
     print(result.validation.to_text())
     print("\nwithout the gate:\n" + result.validation_no_gate.to_text())
     metrics = {
@@ -61,6 +64,7 @@ def _calibrate(model, config, root: str) -> tuple[dict, dict]:
         "no_gate": result.validation_no_gate.to_dict(),
         "gate_on_validation_and_generated_patches": dataclasses.asdict(result.gate_all_patches),
         "precision_095_score_threshold": result.precision_095_threshold,
+        "score_threshold_chosen_on": "validation split" + (f" + {len(scenes)} whole scenes" if scenes else ""),
     }
     print(f"\ngate on validation + generated patches: {result.gate_all_patches}")
     updates = {"score_threshold": result.score_threshold, "gate_threshold": round(result.gate_threshold, 4)}
@@ -75,6 +79,8 @@ def run(args) -> int:
 
     if os.path.exists(args.output) and not args.overwrite:
         raise CliError(f"{args.output} exists (use --overwrite)")
+    if args.calibration_scenes and not args.calibrate:
+        raise CliError("--calibration-scenes needs --calibrate")
     try:
         model = load_torch_detector(args.checkpoint, device="cpu").model
     except ModelError as exc:
@@ -86,8 +92,13 @@ def run(args) -> int:
     config = model.config
     if args.calibrate:
         from engine.datasets.airbus import DEFAULT_AIRBUS_ROOT
+        from engine.evaluation.scene_set import scene_paths
 
-        updates, measured = _calibrate(model, config, args.dataset or str(DEFAULT_AIRBUS_ROOT))
+        try:
+            scenes = scene_paths(args.calibration_scenes) if args.calibration_scenes else []
+        except FileNotFoundError as exc:
+            raise CliError(str(exc)) from exc
+        updates, measured = _calibrate(model, config, args.dataset or str(DEFAULT_AIRBUS_ROOT), scenes)
         config = dataclasses.replace(config, **updates)
         metadata.update(measured)
     explicit = (("score_threshold", args.score_threshold), ("gate_threshold", args.gate_threshold))

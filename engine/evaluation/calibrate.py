@@ -1,6 +1,7 @@
 """Recommended thresholds for a trained model, chosen on data it never trained on."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,7 +17,8 @@ from engine.evaluation.evaluate import (
     reached_patches,
 )
 from engine.evaluation.evaluation_report import EvaluationReport
-from engine.evaluation.metrics import DEFAULT_SCORE_THRESHOLDS, GateMetrics, gate_metrics
+from engine.evaluation.metrics import DEFAULT_SCORE_THRESHOLDS, GateMetrics, ThresholdRow, gate_metrics
+from engine.evaluation.scene_sweep import SweepRow, run_scene, sweep
 from engine.ops.box_arrays import as_boxes, wholly_inside
 from engine.pipeline.stretch import scene_to_u8
 
@@ -38,17 +40,31 @@ class Calibration:
     precision_095_threshold: float | None  # lowest score threshold with precision >= 0.95 (None: never)
 
 
-def choose_score_threshold(report: EvaluationReport) -> float:
+def pooled_rows(report: EvaluationReport, scene_rows: Sequence[SweepRow] = ()) -> list[ThresholdRow]:
+    """The validation table with the whole-scene counts at the same thresholds added: crops say how well
+    aircraft are found, whole scenes add the false alarms on open land that crops of airports never show."""
+    extra = {round(r.threshold, 4): r for r in scene_rows}
+    rows = []
+    for row in report.detection.rows:
+        scene = extra.get(round(row.score_threshold, 4), SweepRow(row.score_threshold, 0, 0, 0))
+        tp, fp, fn = row.tp + scene.tp, row.fp + scene.fp, row.fn + scene.fn
+        rows.append(ThresholdRow(row.score_threshold, tp, fp, fn, tp / max(1, tp + fn), tp / max(1, tp + fp)))
+    return rows
+
+
+def choose_score_threshold(report: EvaluationReport, scene_rows: Sequence[SweepRow] = ()) -> float:
     """The threshold with the best F1 (recall and precision balanced); ties go to the lower one."""
-    rows = [r for r in report.detection.rows if r.tp + r.fp > 0]
+    rows = [r for r in pooled_rows(report, scene_rows) if r.tp + r.fp > 0]
     if not rows:
         return 0.5
     return max(rows, key=lambda r: (2 * r.tp / (2 * r.tp + r.fp + r.fn), -r.score_threshold)).score_threshold
 
 
-def precise_threshold(report: EvaluationReport, precision: float = TARGET_PRECISION) -> float | None:
+def precise_threshold(
+    report: EvaluationReport, precision: float = TARGET_PRECISION, scene_rows: Sequence[SweepRow] = ()
+) -> float | None:
     """Lowest threshold whose precision reaches `precision` (the paper's high-precision operating point)."""
-    rows = [r for r in report.detection.rows if r.tp + r.fp > 0 and r.precision >= precision]
+    rows = [r for r in pooled_rows(report, scene_rows) if r.tp + r.fp > 0 and r.precision >= precision]
     return min(r.score_threshold for r in rows) if rows else None
 
 
@@ -110,13 +126,20 @@ def generated_gate_images(
     return images
 
 
-def calibrate(detector, validation: list[LabelledImage], gate_extra: list[LabelledImage]) -> Calibration:
-    """Score threshold from the validation table; gate threshold from validation + generated patches."""
+def calibrate(
+    detector, validation: list[LabelledImage], gate_extra: list[LabelledImage], scene_paths: Sequence[str] = ()
+) -> Calibration:
+    """Score threshold from the validation table (plus whole validation scenes, run as `r2cnn detect` runs
+    them with this gate threshold); gate threshold from validation + generated patches."""
     dense = evaluate_detector(detector, validation, GATE_OFF, SCORE_GRID, with_coco=False)
-    score_threshold = choose_score_threshold(dense)
     gate = tiled_gate_scores(detector, validation + gate_extra)
     gate_threshold = choose_gate_threshold(gate.aircraft_best)
-    precise = precise_threshold(dense)
+    scene_rows: list[SweepRow] = []
+    if scene_paths:
+        config = DetectConfig(gate_threshold=gate_threshold)
+        scene_rows = sweep([run_scene(path, detector, config) for path in scene_paths], SCORE_GRID)
+    score_threshold = choose_score_threshold(dense, scene_rows)
+    precise = precise_threshold(dense, scene_rows=scene_rows)
     thresholds = tuple(sorted(set(DEFAULT_SCORE_THRESHOLDS) | {score_threshold} | ({precise} if precise else set())))
     gated = evaluate_detector(detector, validation, gate_threshold, thresholds)
     no_gate = evaluate_detector(detector, validation, GATE_OFF, thresholds, gate_report_threshold=gate_threshold)

@@ -5,11 +5,13 @@ from engine.datasets.airbus import LabelledImage
 from engine.evaluation.calibrate import (
     choose_gate_threshold,
     choose_score_threshold,
+    pooled_rows,
     precise_threshold,
     tiled_gate_scores,
 )
 from engine.evaluation.evaluation_report import EvaluationReport
 from engine.evaluation.metrics import DetectionMetrics, ThresholdRow
+from engine.evaluation.scene_sweep import SweepRow
 from engine.runtime.types import BatchResult, PatchDetections
 
 
@@ -22,6 +24,17 @@ def report_with(rows):
 def test_score_threshold_has_the_best_f1():
     rows = [(0.1, 98, 400), (0.3, 90, 20), (0.5, 50, 10)]
     assert choose_score_threshold(report_with(rows)) == 0.3
+
+
+def test_whole_scene_false_alarms_move_the_threshold_up():
+    """Crops alone pick 0.3; the scenes' false alarms on open land at 0.3 make 0.5 the better point."""
+    rows = [(0.1, 98, 400), (0.3, 90, 20), (0.5, 70, 5)]
+    scenes = [SweepRow(0.1, 180, 900, 20), SweepRow(0.3, 170, 120, 30), SweepRow(0.5, 165, 4, 35)]
+    assert choose_score_threshold(report_with(rows)) == 0.3
+    assert choose_score_threshold(report_with(rows), scenes) == 0.5
+    assert precise_threshold(report_with(rows), scene_rows=scenes) == 0.5
+    pooled = pooled_rows(report_with(rows), scenes)
+    assert (pooled[1].tp, pooled[1].fp, pooled[1].fn) == (260, 140, 40)
 
 
 def test_precise_threshold_is_the_lowest_reaching_the_precision():
