@@ -35,7 +35,7 @@ class TrainConfig:
     checkpoint_every: int = 100
     time_budget_s: float | None = None  # the schedule ends at whichever comes first: steps or this budget
     init: str | None = None  # warm start: a checkpoint whose weights seed the network (anchors remapped)
-    bf16: bool = True  # trunk forward under torch.autocast bfloat16 (2.4x on AVX-512 BF16 CPUs)
+    bf16: bool = True  # trunk forward under bfloat16 autocast where the CPU has native bf16 (native_bf16)
     loss: LossConfig = LossConfig()
     sampler: SamplerConfig = SamplerConfig()
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -64,6 +64,9 @@ def train(config: TrainConfig, images: list[TrainingImage], log=print, should_st
     if config.init is not None:
         for note in warm_start(model, config.init):
             log(f"warm start: {note}")
+    bf16 = config.bf16 and native_bf16()
+    if config.bf16 and not bf16:
+        log("bf16 off: this CPU has no native bfloat16 (emulated bf16 is several times slower than float32)")
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     checkpoint = os.path.join(config.out_dir, CHECKPOINT_NAME)
@@ -90,7 +93,7 @@ def train(config: TrainConfig, images: list[TrainingImage], log=print, should_st
         for group in optimizer.param_groups:
             group["lr"] = lr
         batch = sampler.next_batch()
-        loss, parts = unified_loss(model, batch, config.loss, bf16=config.bf16)
+        loss, parts = unified_loss(model, batch, config.loss, bf16=bf16)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
@@ -123,3 +126,11 @@ def train(config: TrainConfig, images: list[TrainingImage], log=print, should_st
             log(f"stopped at step {step}; resume with the same --out")
             break
     return model.eval()
+
+
+def native_bf16() -> bool:
+    """Whether oneDNN runs bfloat16 natively here (AVX-512 BF16 / AMX); on AVX2 it is emulated and slow."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
