@@ -20,7 +20,7 @@ import numpy as np
 
 from engine.config import DetectConfig
 from engine.evaluation.metrics import MIN_SCORE
-from engine.evaluation.scene_set import scene_paths
+from engine.evaluation.scene_recall import scene_paths
 from engine.evaluation.scene_sweep import (
     LARGE_PX,
     SceneRun,

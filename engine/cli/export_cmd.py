@@ -92,7 +92,7 @@ def run(args) -> int:
     config = model.config
     if args.calibrate:
         from engine.datasets.airbus import DEFAULT_AIRBUS_ROOT
-        from engine.evaluation.scene_set import scene_paths
+        from engine.evaluation.scene_recall import scene_paths
 
         try:
             scenes = scene_paths(args.calibration_scenes) if args.calibration_scenes else []

@@ -41,7 +41,7 @@ def scene_training_images(
     from engine.config import ModelConfig
     from engine.datasets import airbus
     from engine.synthetic.scene_generator import read_truth
-    from engine.synthetic.scene_set import Airport, build_scene
+    from engine.synthetic.validation_scenes import Airport, build_scene
     from engine.training.raster_source import raster_training_image
 
     ids = airbus.training_ids(root)
