@@ -39,7 +39,7 @@ def register(subparsers) -> None:
         "--scale-jitter", default="0.8,1.25", help="crop region / crop size range 'low,high' (objects scale by 1/x)"
     )
     p.add_argument("--init", default=None, help="warm start from this checkpoint (.pt; RPN remapped to new anchors)")
-    p.add_argument("--no-bf16", dest="bf16", action="store_false", help="float32 trunk (default: bf16 where the CPU has it natively)")
+    p.add_argument("--no-bf16", dest="bf16", action="store_false", help="float32 trunk (default bf16 if native)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="runs/r2cnn", help="run folder: checkpoint.pt, model.onnx (resumes if present)")
