@@ -74,6 +74,7 @@ def main() -> None:
     parser.add_argument("--model", help="model file (default: the bundled CPU default, INT8 window graph)")
     parser.add_argument("--scenes", nargs="*", default=[], help="whole-scene validation set folders or files")
     parser.add_argument("--demo", action="store_true", help="also the make-demo and seed-11 scenes")
+    parser.add_argument("--bench-scene", help="make bench's GF-1-sized generated scene (truth beside it), its own group")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     detector = load_detector(args.model, min_score=MIN_SCORE, precision="auto")
@@ -85,8 +86,10 @@ def main() -> None:
         run = run_scene(path, detector, config)
         groups.setdefault("cluttered" if "clutter" in Path(path).name else "smooth", []).append(run)
         print(f"{Path(path).name}: {run.seconds:.0f} s", flush=True)
+    if args.bench_scene:
+        groups["bench"] = [run_scene(args.bench_scene, detector, config)]
     if groups:
-        groups["whole_scene_set"] = [run for name in ("smooth", "cluttered") for run in groups.get(name, [])]
+        groups["whole_scene_set"] = [run for key in ("smooth", "cluttered") for run in groups.get(key, [])]
     with tempfile.TemporaryDirectory() as tmp:
         if args.demo:
             for name, seed in (("demo", 7), ("seed11", 11)):
