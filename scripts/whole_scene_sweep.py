@@ -74,7 +74,7 @@ def main() -> None:
     parser.add_argument("--model", help="model file (default: the bundled CPU default, INT8 window graph)")
     parser.add_argument("--scenes", nargs="*", default=[], help="whole-scene validation set folders or files")
     parser.add_argument("--demo", action="store_true", help="also the make-demo and seed-11 scenes")
-    parser.add_argument("--bench-scene", help="make bench's GF-1-sized generated scene (truth beside it), its own group")
+    parser.add_argument("--bench-scene", help="make bench's GF-1-sized scene (truth beside it)")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     detector = load_detector(args.model, min_score=MIN_SCORE, precision="auto")
