@@ -19,9 +19,8 @@ from engine.ops.box_arrays import greedy_match, pairwise_iou
 from engine.pipeline.candidates import Candidates
 from engine.pipeline.detect import detect_scene
 from engine.pipeline.merge import merge_boxes
-from engine.pipeline.raster_reader import RasterScene, bounded_gdal_cache
+from engine.pipeline.raster_reader import bounded_gdal_cache, open_model_scene
 from engine.pipeline.run_plan import RunPlan
-from engine.pipeline.scene import patch_fill_value
 from engine.runtime.types import Detector
 from engine.synthetic.scene_generator import read_truth
 
@@ -60,7 +59,7 @@ def run_scene(path: str, detector: Detector, config: DetectConfig) -> SceneRun:
     started = time.perf_counter()
     model = detector.config
     plan = RunPlan.of(dataclasses.replace(config, score_threshold=MIN_SCORE), detector)
-    with RasterScene(path, model.gsd_m, config.bands, config.gsd_m, config.stretch, patch_fill_value(model)) as scene:
+    with open_model_scene(path, model, config) as scene:
         with bounded_gdal_cache():
             found = detect_scene(scene, detector, plan)
         region = (0, 0, scene.width_px, scene.height_px)
