@@ -64,9 +64,6 @@ def train(config: TrainConfig, images: list[TrainingImage], log=print, should_st
     if config.init is not None:
         for note in warm_start(model, config.init):
             log(f"warm start: {note}")
-    bf16 = config.bf16 and native_bf16()
-    if config.bf16 and not bf16:
-        log("bf16 off: this CPU has no native bfloat16 (emulated bf16 is several times slower than float32)")
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     checkpoint = os.path.join(config.out_dir, CHECKPOINT_NAME)
@@ -78,6 +75,9 @@ def train(config: TrainConfig, images: list[TrainingImage], log=print, should_st
         start, history = int(state["step"]), json.loads(state["history"])
         elapsed_before = float(state["elapsed_s"])
         log(f"resumed from step {start}")
+    bf16 = config.bf16 and native_bf16()
+    if config.bf16 and not bf16:
+        log("bf16 off: this CPU has no native bfloat16 (emulated bf16 is several times slower than float32)")
     sampler = PatchSampler(images, config.sampler, config.seed + start, patch_fill_value(config.model))
     began, smoothed = time.time(), None
 
