@@ -94,7 +94,11 @@ class DetectAircraftAlgorithm(QgsProcessingAlgorithm):
         return DetectAircraftAlgorithm()
 
     def initAlgorithm(self, config=None):
-        """The parameters of issue #5; optional numbers left unset mean 'what the model recommends'."""
+        """The parameters of issue #5; optional numbers left unset mean 'what the model recommends'.
+
+        Every parameter added after the first release is optional with a default, so a model (.model3)
+        saved with an older version, which does not name it, still validates in the modeler.
+        """
         self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, "Input raster"))
         self.addParameter(
             QgsProcessingParameterBand(
@@ -127,13 +131,13 @@ class DetectAircraftAlgorithm(QgsProcessingAlgorithm):
         self.addParameter(
             QgsProcessingParameterEnum(
                 self.PRECISION, "Precision of the bundled model (ignored with a model file)",
-                options=list(PRECISION_LABELS), defaultValue=0,
+                options=list(PRECISION_LABELS), defaultValue=0, optional=True,
             )
         )
         self.addParameter(
             QgsProcessingParameterEnum(
                 self.RUNTIME, "Runtime (auto: OpenVINO on the CPU when installed, else ONNX Runtime)",
-                options=list(RUNTIMES), defaultValue=0,
+                options=list(RUNTIMES), defaultValue=0, optional=True,
             )
         )
         self.addParameter(

@@ -54,6 +54,18 @@ def test_graphical_model_chains_detection_and_centroids(qgis_app, blob_model, tm
     assert [f["score"] for f in centres.getFeatures()] == pytest.approx([0.9] * len(truth))  # attributes flow
 
 
+def test_saved_model_validates_without_issues(qgis_app):
+    """A model saved before PRECISION / RUNTIME existed: the modeler's own check finds nothing to warn about."""
+    from qgis.core import QgsProcessingModelAlgorithm
+
+    ensure_provider()
+    model = QgsProcessingModelAlgorithm()
+    assert model.fromFile(str(MODEL3))
+    ok, issues = model.validate()
+    assert ok, issues
+    assert issues == []
+
+
 def test_batch_over_two_rasters_gives_two_layers(qgis_app, blob_model, tmp_path):
     """As BatchAlgorithmDialog does: one algorithm instance, a fresh context per row, one output per row."""
     from processing.tools import dataobjects
