@@ -24,7 +24,7 @@ from .dependencies import ensure_engine_importable, missing_dependency_message
 from .detection_features import detection_fields, scene_features
 from .help_text import HELP_HTML, help_url
 from .paths import icon_path
-from .styling import AircraftStylePostProcessor, result_layer_name
+from .styling import AircraftStylePostProcessor, result_layer_name, style_file_output
 
 ensure_engine_importable()
 
@@ -240,6 +240,10 @@ class DetectAircraftAlgorithm(QgsProcessingAlgorithm):
         for feature in scene_features(scene, fields):
             if not sink.addFeature(feature, QgsFeatureSink.FastInsert):
                 raise QgsProcessingException(f"could not write a detection: {sink.lastError()}")
+        del sink  # closes the file, so its default style can be stored beside the features
+        problem = style_file_output(dest_id, self._config.score_threshold)
+        if problem:
+            feedback.pushWarning(f"The output has no stored style: {problem}")
         if context.willLoadLayerOnCompletion(dest_id):
             details = context.layerToLoadOnCompletionDetails(dest_id)
             name = result_layer_name(self._raster_name)

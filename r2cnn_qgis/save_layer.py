@@ -1,13 +1,22 @@
 """Make a temporary detection layer permanent: write a GeoPackage and point the same layer at it.
 
 The layer keeps its id, style, labels and the slider's filter, so the dock and the project carry on;
-every detection is written, not only those the slider shows.
+every detection is written, not only those the slider shows, and the style is stored in the file as its
+default, so opening the GeoPackage later (another project, another machine) shows the same.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from qgis.core import QgsCoordinateTransformContext, QgsDataProvider, QgsVectorFileWriter, QgsVectorLayer
+from qgis.core import (
+    QgsCoordinateTransformContext,
+    QgsDataProvider,
+    QgsMapLayerStyle,
+    QgsVectorFileWriter,
+    QgsVectorLayer,
+)
+
+from .styling import store_default_style
 
 from .detection_features import DETECTION_LAYER
 
@@ -43,8 +52,22 @@ def save_as_geopackage(layer: QgsVectorLayer, path: str | Path, transform_contex
     if error != QgsVectorFileWriter.NoError:
         raise ValueError(f"could not write {path}: {message}")
     source = f"{written_path or path}|layername={written_layer or options.layerName}"
+    problem = _store_style_of(layer, source)  # reopened later, the file shows the same classes and labels
+    if problem:
+        raise ValueError(f"{path} was written without its style: {problem}")
     layer.setDataSource(source, layer.name(), "ogr", QgsDataProvider.ProviderOptions())
     if not layer.isValid():
         raise ValueError(f"{path} was written but cannot be read back")
     layer.setSubsetString(subset)
     return source
+
+
+def _store_style_of(layer: QgsVectorLayer, source: str) -> str | None:
+    """layer's style as the default of the file at source, written through a layer of its own, unfiltered."""
+    written = QgsVectorLayer(source, layer.name(), "ogr")
+    if not written.isValid():
+        return "the file cannot be read back"
+    style = QgsMapLayerStyle()
+    style.readFromLayer(layer)
+    style.writeToLayer(written)
+    return store_default_style(written)

@@ -32,6 +32,8 @@ CLASS_COLOURS = ("#00e5ff", "#ffe000", "#ff8c00", "#e31a1c")  # lowest to highes
 HALO_COLOUR = QColor(0, 0, 0, 200)
 LABEL_MAX_SCALE = 15000  # score labels appear from 1:15,000 inwards, where they no longer pile up
 DEFAULT_MIN_SCORE = 0.3  # where the colour classes start when a layer's threshold is unknown
+STYLE_NAME = "aircraft"  # the default style stored inside a saved GeoPackage (table layer_styles)
+STYLE_DESCRIPTION = "R2-CNN aircraft: score classes, labels, map tips"
 QML_CATEGORIES = QgsMapLayer.LayerConfiguration | QgsMapLayer.Fields | QgsMapLayer.Forms | QgsMapLayer.MapTips
 # Post-processors must outlive the algorithm object that created them (Processing calls them later).
 _PENDING_POST_PROCESSORS: set = set()
@@ -104,6 +106,37 @@ def apply_aircraft_style(layer: QgsVectorLayer, min_score: float = DEFAULT_MIN_S
     layer.setLabelsEnabled(True)
     layer.triggerRepaint()
     return True
+
+
+def store_default_style(layer: QgsVectorLayer) -> str | None:
+    """Save the layer's style in its GeoPackage as the default, so any later open shows classes and labels.
+
+    Returns why it could not (None when stored, or when the layer is not in a GeoPackage).
+    """
+    provider = layer.dataProvider()
+    if layer.providerType() != "ogr" or provider is None or provider.storageType() != "GPKG":
+        return None
+    if not provider.isSaveAndLoadStyleToDatabaseSupported():
+        return "this GeoPackage cannot hold styles"
+    error = layer.saveStyleToDatabase(STYLE_NAME, STYLE_DESCRIPTION, True, "")
+    if error:
+        QgsMessageLog.logMessage(f"could not store the style in {layer.source()}: {error}", LOG_TAG, Qgis.Warning)
+    return error or None
+
+
+def style_file_output(destination: str, min_score: float) -> str | None:
+    """A Processing output written to a .gpkg gets the aircraft style as its default (None when done or n/a).
+
+    Runs after the sink is closed, also where no layer is loaded (qgis_process, batch to files).
+    """
+    if not destination.split("|", 1)[0].lower().endswith(".gpkg"):
+        return None
+    layer = QgsVectorLayer(destination, "aircraft", "ogr")
+    if not layer.isValid():
+        return f"{destination} cannot be read back"
+    if not apply_aircraft_style(layer, min_score):
+        return f"could not apply {style_path()}"
+    return store_default_style(layer)
 
 
 def expand_legend(project, layer) -> None:

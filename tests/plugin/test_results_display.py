@@ -89,7 +89,10 @@ def test_a_temporary_layer_is_saved_whole_even_while_filtered(qgis_app, tmp_path
     assert path.parent == tmp_path and ":" not in path.name and "/" not in path.name
     source = save_as_geopackage(layer, path)
     assert not is_temporary(layer) and layer.id() == layer_id and layer.featureCount() == 1  # filter kept
-    assert QgsVectorLayer(source, "check", "ogr").featureCount() == 5  # every detection written
+    reopened = QgsVectorLayer(source, "check", "ogr")  # loads the file's default style, as QGIS does
+    assert reopened.featureCount() == 5  # every detection written
+    assert reopened.renderer().type() == "graduatedSymbol" and reopened.renderer().classAttribute() == "score"
+    assert reopened.labelsEnabled() and reopened.displayExpression() == layer.displayExpression()
     assert layer.renderer().classAttribute() == "score" and layer.labelsEnabled()
     assert apply_score_filter(layer, 0.0) == (5, 5)
 
