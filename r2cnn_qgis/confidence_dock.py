@@ -41,7 +41,10 @@ class ConfidenceDock(QgsDockWidget):
         self.project = project or QgsProject.instance()
         self.setObjectName("R2cnnConfidenceDock")
         self.layer_combo = QgsMapLayerComboBox()
-        self.layer_combo.setFilters(QgsMapLayerProxyModel.PolygonLayer)
+        # boxes, and points derived from them (centroids in a model) keep their score field too
+        self.layer_combo.setFilters(
+            QgsMapLayerProxyModel.Filter.PolygonLayer | QgsMapLayerProxyModel.Filter.PointLayer
+        )
         self.layer_combo.setAllowEmptyLayer(True)
         self.slider = QSlider(Qt.Horizontal)
         self.slider.setRange(0, SLIDER_STEPS)

@@ -87,3 +87,31 @@ def test_layers_without_a_score_field_disable_the_slider(qgis_app):
         assert "score field" in dock.count_text()
     finally:
         QgsProject.instance().removeMapLayer(other.id())
+
+
+def test_a_point_layer_with_a_score_field_is_filtered_too(qgis_app):
+    """The example model's "Aircraft centres": points carrying the boxes' attributes."""
+    from qgis.core import QgsFeature, QgsGeometry, QgsPointXY, QgsProject, QgsVectorLayer
+
+    from r2cnn_qgis.confidence_dock import ConfidenceDock
+    from r2cnn_qgis.detection_features import detection_fields
+
+    centres = QgsVectorLayer("Point?crs=EPSG:32631", "Aircraft centres", "memory")
+    centres.dataProvider().addAttributes(detection_fields().toList())
+    centres.updateFields()
+    features = []
+    for index, score in enumerate((0.4, 0.7, 0.9)):
+        feature = QgsFeature(centres.fields())
+        feature.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(index * 20.0, 0.0)))
+        feature.setAttribute("score", score)
+        features.append(feature)
+    assert centres.dataProvider().addFeatures(features)
+    QgsProject.instance().addMapLayer(centres)
+    try:
+        dock = ConfidenceDock()
+        dock.set_layer(centres)
+        assert dock.layer() is centres and dock.slider.isEnabled()
+        dock.set_threshold(0.6)
+        assert dock.count_text() == "2 of 3 aircraft visible" and centres.featureCount() == 2
+    finally:
+        QgsProject.instance().removeMapLayer(centres.id())
