@@ -44,6 +44,8 @@ class R2cnnPlugin:
         self.install_dialog_factory: Callable[..., InstallDialog] = InstallDialog  # tests pass a fake pip
         self.ask_save_path: Callable[[object, Path], str] = ask_gpkg_path
         self.runs: list[DetectionRun] = []
+        self.missing_message = None  # the "needs onnxruntime… [Install…]" line, taken down once installed
+        self.save_messages: dict[str, object] = {}  # layer id -> its "Temporary layer: [Save…]" line
 
     def initProcessing(self):
         """Register the provider (also called alone by qgis.utils.startProcessingPlugin, headless)."""
@@ -71,8 +73,9 @@ class R2cnnPlugin:
 
         missing = missing_modules()
         if missing:
-            self._push(Qgis.Warning, f"Aircraft detection needs {' and '.join(missing)} for QGIS's Python.",
-                       [("Install\u2026", self.show_install_dialog)])
+            self.missing_message = self._push(
+                Qgis.Warning, f"Aircraft detection needs {' and '.join(missing)} for QGIS's Python.",
+                [("Install\u2026", self.show_install_dialog)])
 
     def unload(self):
         """Undo everything initGui / initProcessing did, so a reload starts clean."""
@@ -144,6 +147,7 @@ class R2cnnPlugin:
         except ValueError as exc:
             self._notify(Qgis.Critical, f"The aircraft layer was not saved: {exc}")
             return None
+        self._pop(self.save_messages.pop(layer.id(), None))  # it is no longer temporary
         self._notify(Qgis.Success, f"{layer.name()} saved to {source.split('|', 1)[0]}.")
         return source
 
@@ -159,12 +163,19 @@ class R2cnnPlugin:
             self.dock.show()
         buttons = [("Save as GeoPackage\u2026", lambda: self.save_layer(layer, raster))]
         if is_temporary(layer):  # pushed after QGIS's own "Task complete", so this one is on top
-            QTimer.singleShot(0, lambda: self._push(Qgis.Success, f"{text} Temporary layer:", buttons))
+            QTimer.singleShot(0, lambda: self._push_save_offer(layer, f"{text} Temporary layer:", buttons))
         else:
             QTimer.singleShot(0, lambda: self._push(Qgis.Success, text))
 
+    def _push_save_offer(self, layer, text: str, buttons: Buttons) -> None:
+        """The result's line with its Save button, remembered so that saving takes it down."""
+        if is_temporary(layer):  # not saved in the meantime
+            self.save_messages[layer.id()] = self._push(Qgis.Success, text, buttons)
+
     def _on_dependencies_ready(self) -> None:
-        """The install dialog made the imports work: say so where the first warning was."""
+        """The install dialog made the imports work: replace the first warning by one that says so."""
+        self._pop(self.missing_message)
+        self.missing_message = None
         self._notify(Qgis.Success, "The dependencies import now: aircraft detection is ready.")
 
     def _on_current_layer_changed(self, layer) -> None:
@@ -176,16 +187,26 @@ class R2cnnPlugin:
         """One message in the message bar (kept until closed for warnings), and the same in the log."""
         self._push(level, text)
 
-    def _push(self, level, text: str, buttons: Buttons | None = None) -> None:
-        """One line in the message bar, with buttons when given; the same text in the log."""
+    def _pop(self, item) -> None:
+        """Take a line off the message bar, if the user has not closed it already."""
+        if item is None:
+            return
+        try:
+            self.iface.messageBar().popWidget(item)
+        except RuntimeError:  # closed by the user: Qt deleted the item
+            pass
+
+    def _push(self, level, text: str, buttons: Buttons | None = None):
+        """One line in the message bar, with buttons when given (returned, to pop it later); the same in the log."""
         duration = 0 if level in (Qgis.Warning, Qgis.Critical) or buttons else 8
         QgsMessageLog.logMessage(text, MESSAGE_TITLE, level)
         if not buttons:
             self.iface.messageBar().pushMessage(MESSAGE_TITLE, text, level, duration)
-            return
+            return None
         item = QgsMessageBar.createMessage(MESSAGE_TITLE, text)
         for label, callback in buttons:
             button = QPushButton(label, item)
             button.clicked.connect(lambda _checked=False, callback=callback: callback())
             item.layout().addWidget(button)
         self.iface.messageBar().pushWidget(item, level, duration)
+        return item

@@ -133,6 +133,7 @@ def make_fake_iface():
         def __init__(self):
             self.messages: list[tuple[str, str, object]] = []
             self.items: list = []  # the QgsMessageBarItem of each pushWidget, None for plain messages
+            self.popped: list = []  # items taken down again
 
         def pushMessage(self, title, text, level=0, duration=-1):
             self.messages.append((title, text, level))
@@ -141,6 +142,10 @@ def make_fake_iface():
         def pushWidget(self, item, level=0, duration=-1):
             self.messages.append((item.title(), item.text(), level))
             self.items.append(item)
+
+        def popWidget(self, item):
+            self.popped.append(item)
+            return True
 
         def buttons(self, index=-1) -> dict:
             """Label -> QPushButton of a pushed item (empty for a plain message)."""

@@ -123,7 +123,9 @@ def test_button_runs_in_the_background_and_adds_the_styled_layer_above_the_raste
     saved.parent.mkdir()
     asked = []
     plugin.ask_save_path = lambda _parent, suggested: asked.append(suggested) or str(saved)
+    offer = plugin.iface.bar.items[-1]
     plugin.iface.bar.buttons()["Save as GeoPackage\u2026"].click()
+    assert plugin.iface.bar.popped == [offer]  # the "Temporary layer" line does not come back
     assert asked == [tmp_path / "aircraft_scene.gpkg"]  # suggested beside the raster
     assert layer.providerType() == "ogr" and saved.is_file() and layer.featureCount() == len(AIRCRAFT_PX)
     assert "saved to" in plugin.iface.bar.messages[-1][1]
@@ -221,5 +223,6 @@ def test_missing_onnxruntime_plugin_still_loads_and_offers_the_install_dialog(qg
             QgsApplication.processEvents()
         assert dialog.missing_required() == []
         assert "ready" in iface.bar.messages[-1][1]
+        assert iface.bar.popped == [iface.bar.items[0]]  # the "needs onnxruntime" line is gone
     finally:
         plugin.unload()
