@@ -22,7 +22,7 @@ from qgis.PyQt.QtGui import QIcon
 
 from .dependencies import ensure_engine_importable, missing_dependency_message
 from .detection_features import detection_fields, scene_features
-from .help_text import HELP_HTML, help_url
+from .help_text import help_url, panel_html
 from .paths import icon_path
 from .styling import AircraftStylePostProcessor, result_layer_name, style_file_output
 
@@ -38,6 +38,7 @@ PRECISION_LABELS = (  # one per PRECISIONS entry, same order
     "INT8 (faster on CPU)",
     "fp32 (reference)",
 )
+HELP_PAGE = "detect_aircraft"  # r2cnn_qgis/help/detect_aircraft.html
 DOUBLE = QgsProcessingParameterNumber.Double
 INTEGER = QgsProcessingParameterNumber.Integer
 
@@ -81,11 +82,11 @@ class DetectAircraftAlgorithm(QgsProcessingAlgorithm):
         return "objectdetection"
 
     def shortHelpString(self):
-        return HELP_HTML
+        return panel_html(HELP_PAGE)
 
     def helpUrl(self):
-        """The dialog's Help button: the README's plugin section."""
-        return help_url()
+        """The dialog's Help button: the page shipped in the plugin (offline)."""
+        return help_url(HELP_PAGE)
 
     def icon(self):
         return QIcon(str(icon_path()))

@@ -31,6 +31,7 @@ from qgis.PyQt.QtGui import QIcon
 
 from .dependencies import ensure_engine_importable
 from .detection_features import qgis_fields
+from .help_text import help_url, panel_html
 from .paths import icon_path
 from .styling import outline_symbol
 
@@ -56,16 +57,7 @@ NUMBERS = (("AP50", "VOC AP50"), ("RECALL", "Recall"), ("PRECISION", "Precision"
            ("REFERENCES", "Reference polygons"))
 _PENDING: set = set()  # post-processors must outlive the algorithm object (Processing calls them later)
 
-HELP_HTML = " ".join("""
-<p>Scores a detection layer (for example the output of <i>Detect aircraft</i>) against reference polygons
-digitised by hand: each detection scoring at least the <b>score threshold</b> is a <b>true positive</b> when
-its box overlaps an unmatched reference box with an IoU of at least the <b>IoU threshold</b> (one to one,
-highest scores first), else a <b>false positive</b>; references left unmatched are <b>false negatives</b>.
-Boxes are the polygons' envelopes; the layers may be in different CRSs (references are reprojected).</p>
-<p>Outputs: the three layers (fields feature_id, score, iou, matched_id, source), an HTML report with the
-precision-recall curve, the score histogram, recall and precision per score threshold and COCO AP per
-AI-TOD size bin, and the headline figures (AP50, recall, precision, F1, TP, FP, FN) for the model builder.</p>
-""".split())
+HELP_PAGE = "evaluate_detections"  # r2cnn_qgis/help/evaluate_detections.html
 
 
 class EvaluateDetectionsAlgorithm(QgsProcessingAlgorithm):
@@ -88,7 +80,11 @@ class EvaluateDetectionsAlgorithm(QgsProcessingAlgorithm):
         return "objectdetection"
 
     def shortHelpString(self):
-        return HELP_HTML
+        return panel_html(HELP_PAGE)
+
+    def helpUrl(self):
+        """The dialog's Help button: the page shipped in the plugin (offline)."""
+        return help_url(HELP_PAGE)
 
     def icon(self):
         return QIcon(str(icon_path()))

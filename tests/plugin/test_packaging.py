@@ -69,7 +69,8 @@ def test_zip_has_one_top_folder_with_plugin_engine_resources_and_no_tests(plugin
     assert {name.split("/", 1)[0] for name in names} == {"r2cnn_qgis"}
     for required in ("__init__.py", "metadata.txt", "plugin.py", "provider.py", "detect_algorithm.py",
                      "engine/__init__.py", "engine/pipeline/detect.py", "engine/runtime/onnx_runtime.py",
-                     "resources/styles/aircraft.qml", "resources/icon.svg"):
+                     "resources/styles/aircraft.qml", "resources/icon.svg", "help/detect_aircraft.html",
+                     "help/evaluate_detections.html", "help/help.css"):
         assert f"r2cnn_qgis/{required}" in names, required
     assert ("r2cnn_qgis/resources/models/r2cnn_aircraft.onnx" in names) == MODEL.is_file()
     fast = MODEL.with_name("r2cnn_aircraft.window.int8.onnx")  # the CPU default travels with the plugin

@@ -46,7 +46,8 @@ def test_parameters_outputs_and_defaults(qgis_app):
         p.name() for p in algorithm.parameterDefinitions()
         if p.flags() & QgsProcessingParameterDefinition.FlagOptional
     }
-    assert optional == {"BANDS", "MODEL", "SCORE_THRESHOLD", "GATE_THRESHOLD", "TILE_SIZE", "OVERLAP", "EXTENT"}
+    assert optional == {
+        "BANDS", "MODEL", "SCORE_THRESHOLD", "GATE_THRESHOLD", "PRECISION", "RUNTIME", "TILE_SIZE", "OVERLAP", "EXTENT"}
     # Batch mode and the modeler need these; GUI-free algorithms run in a background thread.
     assert algorithm.flags() & QgsProcessingAlgorithm.FlagSupportsBatch
     assert algorithm.flags() & QgsProcessingAlgorithm.FlagCanCancel

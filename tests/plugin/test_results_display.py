@@ -2,7 +2,6 @@
 aliases and score precision; saving a temporary layer; the help text and the Help button's target."""
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
@@ -116,21 +115,40 @@ def test_toolbox_run_styles_from_its_own_threshold(qgis_app, tmp_path):
         project.clear()
 
 
-def test_help_has_no_hard_line_breaks_and_a_help_url_into_the_readme(qgis_app):
+@pytest.mark.parametrize("algorithm_id, phrase", [("r2cnn:detectaircraft", "skips patches without aircraft"),
+                                                   ("r2cnn:evaluatedetections", "false negatives")])
+def test_help_panel_in_one_line_and_a_help_page_shipped_in_the_plugin(qgis_app, algorithm_id, phrase):
+    """Help works offline: the Help button opens an HTML page inside the plugin folder (the zip ships it)."""
+    from html.parser import HTMLParser
+    from urllib.parse import urlparse
+    from urllib.request import url2pathname
+
     from qgis.core import QgsApplication
 
-    from r2cnn_qgis.help_text import README_PLUGIN_ANCHOR
+    from r2cnn_qgis.paths import PLUGIN_DIR
 
     ensure_provider()
-    algorithm = QgsApplication.processingRegistry().algorithmById("r2cnn:detectaircraft")
+    algorithm = QgsApplication.processingRegistry().algorithmById(algorithm_id)
     help_html = algorithm.shortHelpString()
     assert "\n" not in help_html  # Processing would turn each one into a line break
-    assert "skips patches without aircraft" in help_html
-    url = algorithm.helpUrl()
-    assert url.startswith("https://") and url.endswith(f"#{README_PLUGIN_ANCHOR}")
-    headings = [line.lstrip("#").strip() for line in README.read_text().splitlines() if line.startswith("#")]
-    slugs = {re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-") for heading in headings}
-    assert README_PLUGIN_ANCHOR in slugs  # GitHub's id for a README heading
+    assert phrase in help_html and "<h1>" not in help_html and "In the QGIS window" not in help_html
+    url = urlparse(algorithm.helpUrl())
+    assert url.scheme == "file"
+    page = Path(url2pathname(url.path))
+    assert page.is_file() and PLUGIN_DIR in page.parents
+    assert help_html.split()[0] in page.read_text(encoding="utf-8")
+
+    class Links(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.targets = []
+
+        def handle_starttag(self, tag, attrs):
+            self.targets += [value for name, value in attrs if name in ("href", "src")]
+
+    links = Links()
+    links.feed(page.read_text(encoding="utf-8"))
+    assert links.targets and all((page.parent / target).is_file() for target in links.targets)  # all offline
 
 
 def test_readme_names_the_menu_entries_and_the_dock_as_the_plugin_does():
