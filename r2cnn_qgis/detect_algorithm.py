@@ -23,6 +23,7 @@ from qgis.PyQt.QtGui import QIcon
 from .dependencies import ensure_engine_importable, missing_dependency_message
 from .detection_features import detection_fields, scene_features
 from .help_text import help_url, panel_html
+from .parameter_display import two_decimals, with_help
 from .paths import icon_path
 from .styling import AircraftStylePostProcessor, result_layer_name, style_file_output
 
@@ -101,27 +102,24 @@ class DetectAircraftAlgorithm(QgsProcessingAlgorithm):
         saved with an older version, which does not name it, still validates in the modeler.
         """
         self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, "Input raster"))
-        self.addParameter(
+        self.addParameter(with_help(
             QgsProcessingParameterBand(
-                self.BANDS, "Bands (R, G, B or one grey band; empty: automatic)", None, self.INPUT,
-                optional=True, allowMultiple=True,
-            )
-        )
-        self.addParameter(
+                self.BANDS, "Bands (empty: automatic)", None, self.INPUT, optional=True, allowMultiple=True,
+            ), "Red, green and blue in that order, or one grey band."))
+        self.addParameter(with_help(
             QgsProcessingParameterFile(
-                self.MODEL, "Model (.onnx; empty: the bundled model)", optional=True,
+                self.MODEL, "Model file (empty: the bundled model)", optional=True,
                 fileFilter="ONNX models (*.onnx)",
-            )
-        )
+            ), "An r2cnn .onnx file."))
         self.addParameter(
-            _two_decimals(QgsProcessingParameterNumber(
+            two_decimals(QgsProcessingParameterNumber(
                 self.SCORE_THRESHOLD, "Minimum score kept (empty: the model's)", DOUBLE,
                 optional=True, minValue=0.0, maxValue=1.0,
             ))
         )
         self.addParameter(QgsProcessingParameterBoolean(self.USE_GATE, "Skip patches the gate rejects", True))
         self.addParameter(
-            _two_decimals(QgsProcessingParameterNumber(
+            two_decimals(QgsProcessingParameterNumber(
                 self.GATE_THRESHOLD, "Gate threshold (empty: the model's)", DOUBLE,
                 optional=True, minValue=0.0, maxValue=1.0,
             ))
@@ -129,18 +127,15 @@ class DetectAircraftAlgorithm(QgsProcessingAlgorithm):
         self.addParameter(
             QgsProcessingParameterEnum(self.DEVICE, "Device", options=list(DEVICES), defaultValue=0)
         )
-        self.addParameter(
+        self.addParameter(with_help(
             QgsProcessingParameterEnum(
-                self.PRECISION, "Precision of the bundled model (ignored with a model file)",
-                options=list(PRECISION_LABELS), defaultValue=0, optional=True,
-            )
-        )
-        self.addParameter(
+                self.PRECISION, "Precision of the bundled model", options=list(PRECISION_LABELS),
+                defaultValue=0, optional=True,
+            ), "Ignored with a model file."))
+        self.addParameter(with_help(
             QgsProcessingParameterEnum(
-                self.RUNTIME, "Runtime (auto: OpenVINO on the CPU when installed, else ONNX Runtime)",
-                options=list(RUNTIMES), defaultValue=0, optional=True,
-            )
-        )
+                self.RUNTIME, "Runtime", options=list(RUNTIMES), defaultValue=0, optional=True,
+            ), "auto: OpenVINO on the CPU when it is installed, else ONNX Runtime."))
         self.addParameter(
             QgsProcessingParameterNumber(
                 self.TILE_SIZE, "Tile size in pixels (empty: the model's)", INTEGER,
@@ -148,7 +143,7 @@ class DetectAircraftAlgorithm(QgsProcessingAlgorithm):
             )
         )
         self.addParameter(
-            _two_decimals(QgsProcessingParameterNumber(
+            two_decimals(QgsProcessingParameterNumber(
                 self.OVERLAP, "Tile overlap, fraction (empty: the model's)", DOUBLE,
                 optional=True, minValue=0.0, maxValue=0.9,
             ))
@@ -288,12 +283,6 @@ class DetectAircraftAlgorithm(QgsProcessingAlgorithm):
             f"detector ({gate}). {stats.detections} aircraft with score >= {stats.score_threshold:g} "
             f"in {stats.stage_seconds.get('total', 0.0):.1f} s."
         )
-
-
-def _two_decimals(parameter: QgsProcessingParameterNumber) -> QgsProcessingParameterNumber:
-    """Scores and fractions read 0.30 in the dialog, not 0.300000."""
-    parameter.setMetadata({"widget_wrapper": {"decimals": 2}})
-    return parameter
 
 
 def _engine_log(feedback):

@@ -32,6 +32,7 @@ from qgis.PyQt.QtGui import QIcon
 from .dependencies import ensure_engine_importable
 from .detection_features import qgis_fields
 from .help_text import help_url, panel_html
+from .parameter_display import two_decimals, with_help
 from .paths import icon_path
 from .styling import outline_symbol
 
@@ -100,14 +101,14 @@ class EvaluateDetectionsAlgorithm(QgsProcessingAlgorithm):
             QgsProcessingParameterField.Numeric, optional=True))
         self.addParameter(QgsProcessingParameterFeatureSource(self.REFERENCE, "Reference polygons", polygons))
         self.addParameter(QgsProcessingParameterField(
-            self.CLASS_FIELD, "Reference class field (optional)", None, self.REFERENCE, optional=True))
-        self.addParameter(QgsProcessingParameterString(
-            self.CLASS_VALUE, "Keep references of this class (with the class field)", optional=True))
-        self.addParameter(QgsProcessingParameterNumber(
-            self.IOU_THRESHOLD, "IoU threshold for a match", DOUBLE, 0.5, minValue=0.05, maxValue=1.0))
-        self.addParameter(QgsProcessingParameterNumber(
-            self.SCORE_THRESHOLD, "Score threshold (detections below it are ignored)", DOUBLE, 0.0,
-            minValue=0.0, maxValue=1.0))
+            self.CLASS_FIELD, "Reference class field", None, self.REFERENCE, optional=True))
+        self.addParameter(with_help(QgsProcessingParameterString(
+            self.CLASS_VALUE, "Keep references of this class", optional=True), "Needs the reference class field."))
+        self.addParameter(two_decimals(QgsProcessingParameterNumber(
+            self.IOU_THRESHOLD, "IoU threshold for a match", DOUBLE, 0.5, minValue=0.05, maxValue=1.0)))
+        self.addParameter(with_help(two_decimals(QgsProcessingParameterNumber(
+            self.SCORE_THRESHOLD, "Score threshold", DOUBLE, 0.0, minValue=0.0, maxValue=1.0)),
+            "Detections scoring below it are ignored: the operating point of the figures."))
         for name, title, _ in ERROR_OUTPUTS:
             self.addParameter(QgsProcessingParameterFeatureSink(name, title, QgsProcessing.TypeVectorPolygon))
         self.addParameter(QgsProcessingParameterFileDestination(self.REPORT, "Evaluation report",

@@ -1,6 +1,6 @@
 """The install dialog: lists what the engine cannot import and installs it for QGIS's own Python.
 
-Packages go into the plugin's folder under the QGIS profile (appended to sys.path), through
+Packages go into a folder of the QGIS profile (appended to sys.path), through
 PipInstaller (or, in tests, any object with the same start/output/finished), and the import is retried
 at once, so no restart is needed when it works.
 """
@@ -35,8 +35,8 @@ TITLE = "R2-CNN aircraft detection: install dependencies"
 CHOICE_LABELS = {"onnxruntime": "for the CPU", "onnxruntime-gpu": "for NVIDIA GPUs (CUDA)"}
 INTRO = (
     "The plugin needs these Python packages in QGIS's own Python. They are installed into a folder of "
-    "the plugin, so the packages QGIS already uses (numpy and others) are never replaced or hidden, and "
-    "the plugin uses them without a restart."
+    "your QGIS profile, so the packages QGIS already uses (numpy and others) are never replaced or "
+    "hidden, and the plugin uses them without a restart."
 )
 
 
@@ -121,6 +121,8 @@ class InstallDialog(QDialog):
         buttons.addButton(self.install_button, QDialogButtonBox.ActionRole)
         buttons.rejected.connect(self.reject)
         self.install_button.clicked.connect(self.start_install)
+        for row in self.rows:
+            row.checkbox.toggled.connect(lambda _checked: self._update_install_button())
 
         column = QVBoxLayout(self)
         column.addWidget(intro)
@@ -136,8 +138,13 @@ class InstallDialog(QDialog):
         """Re-check every import and say what the Install button would do."""
         for row in self.rows:
             row.refresh()
-        self.install_button.setEnabled(self.installer is None and self._blocker() is None)
+        self._update_install_button()
         self.status_label.setText(self._blocker() or self._summary())
+
+    def _update_install_button(self) -> None:
+        """Install is offered only when something is ticked and pip can run (not after a success)."""
+        can_run = self.installer is None and self._blocker() is None
+        self.install_button.setEnabled(can_run and bool(self.selected_requirements()))
 
     def missing_required(self) -> list[str]:
         """Required modules that still fail to import."""

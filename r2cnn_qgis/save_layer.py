@@ -16,9 +16,8 @@ from qgis.core import (
     QgsVectorLayer,
 )
 
-from .styling import store_default_style
-
 from .detection_features import DETECTION_LAYER
+from .styling import store_default_style
 
 
 def is_temporary(layer) -> bool:

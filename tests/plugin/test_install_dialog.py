@@ -124,6 +124,9 @@ def test_success_puts_the_folder_on_sys_path_and_imports_without_restart(qgis_ap
     assert sys.path[-1] == str(target)
     assert __import__(FAKE_MODULE).VALUE == 42
     assert dialog.rows[0].status.text() == "installed"
+    assert not dialog.install_button.isEnabled()  # nothing left to install
+    dialog.rows[2].checkbox.setChecked(True)  # the optional one, ticked by the user
+    assert dialog.install_button.isEnabled() and dialog.selected_requirements() == ["r2cnn-optional-dep"]
 
 
 def test_failure_shows_pips_error_and_allows_a_retry(qgis_app, tmp_path, clean_imports):

@@ -161,14 +161,18 @@ def test_readme_names_the_menu_entries_and_the_dock_as_the_plugin_does():
     assert "Plugins menu" not in text and "Confidence dock" not in text
 
 
-def test_the_processing_dialog_shows_scores_with_two_decimals(qgis_app):
+@pytest.mark.parametrize("algorithm_id, names", [
+    ("r2cnn:detectaircraft", ("SCORE_THRESHOLD", "GATE_THRESHOLD", "OVERLAP")),
+    ("r2cnn:evaluatedetections", ("IOU_THRESHOLD", "SCORE_THRESHOLD")),
+])
+def test_the_processing_dialog_shows_scores_with_two_decimals(qgis_app, algorithm_id, names):
     from qgis.core import QgsApplication, QgsProcessingContext
     from qgis.gui import QgsDoubleSpinBox, QgsGui, QgsProcessingGui
 
     ensure_provider()
-    algorithm = QgsApplication.processingRegistry().algorithmById("r2cnn:detectaircraft")
+    algorithm = QgsApplication.processingRegistry().algorithmById(algorithm_id)
     context = QgsProcessingContext()
-    for name in ("SCORE_THRESHOLD", "GATE_THRESHOLD", "OVERLAP"):
+    for name in names:
         wrapper = QgsGui.processingGuiRegistry().createParameterWidgetWrapper(
             algorithm.parameterDefinition(name), QgsProcessingGui.Standard)
         widget = wrapper.createWrappedWidget(context)  # kept: the wrapper does not own it
@@ -176,3 +180,15 @@ def test_the_processing_dialog_shows_scores_with_two_decimals(qgis_app):
         assert spin.decimals() == 2, name
         wrapper.setParameterValue(0.3, context)
         assert spin.text() == "0.30", name
+
+
+@pytest.mark.parametrize("algorithm_id", ["r2cnn:detectaircraft", "r2cnn:evaluatedetections"])
+def test_parameter_labels_are_short_and_never_say_optional_twice(qgis_app, algorithm_id):
+    """QGIS appends [optional] itself; a label longer than this is cut at the dialog's default width."""
+    from qgis.core import QgsApplication
+
+    ensure_provider()
+    algorithm = QgsApplication.processingRegistry().algorithmById(algorithm_id)
+    for parameter in algorithm.parameterDefinitions():
+        label = parameter.description()
+        assert len(label) <= 45 and "optional" not in label.lower(), label
