@@ -10,10 +10,12 @@ from qgis.core import (
     Qgis,
     QgsFillSymbol,
     QgsGraduatedSymbolRenderer,
+    QgsLabelObstacleSettings,
     QgsMapLayer,
     QgsMessageLog,
     QgsPalLayerSettings,
     QgsProcessingLayerPostProcessorInterface,
+    QgsProperty,
     QgsRendererRange,
     QgsSimpleFillSymbolLayer,
     QgsTextBufferSettings,
@@ -31,6 +33,8 @@ CLASS_BREAKS = (0.5, 0.7, 0.85)  # a class boundary means the same score whateve
 CLASS_COLOURS = ("#00e5ff", "#ffe000", "#ff8c00", "#e31a1c")  # lowest to highest class
 HALO_COLOUR = QColor(0, 0, 0, 200)
 LABEL_MAX_SCALE = 15000  # score labels appear from 1:15,000 inwards, where they no longer pile up
+LABEL_OBSTACLE_FACTOR = 2.0  # the top of QGIS's range (weight 10 in the layer properties): never over a box
+LABEL_TOP_PRIORITY = 9  # a score of 1; below the obstacle weight, else the best labels would cover boxes
 DEFAULT_MIN_SCORE = 0.3  # where the colour classes start when a layer's threshold is unknown
 STYLE_NAME = "aircraft"  # the default style stored inside a saved GeoPackage (table layer_styles)
 STYLE_DESCRIPTION = "R2-CNN aircraft: score classes, labels, map tips"
@@ -74,11 +78,24 @@ def score_renderer(min_score: float) -> QgsGraduatedSymbolRenderer:
 
 
 def score_labeling(max_scale: float = LABEL_MAX_SCALE) -> QgsVectorLayerSimpleLabeling:
-    """The score beside each box, white on a dark buffer, only at scales larger than 1:max_scale."""
+    """The score beside each box, white on a dark buffer, only at scales larger than 1:max_scale.
+
+    On a dense apron there is not room for every label: the boxes are obstacles labels never cover, and
+    higher scores are placed first, so the labels left out are the low scores (map tips still show them).
+    """
     settings = QgsPalLayerSettings()
     settings.fieldName = f'format_number("{SCORE_FIELD}", 2)'
     settings.isExpression = True
-    settings.placement = QgsPalLayerSettings.OutsidePolygons
+    settings.placement = QgsPalLayerSettings.Placement.OutsidePolygons
+    obstacles = settings.obstacleSettings()
+    obstacles.setIsObstacle(True)
+    obstacles.setType(QgsLabelObstacleSettings.ObstacleType.PolygonWhole)
+    obstacles.setFactor(LABEL_OBSTACLE_FACTOR)
+    settings.setObstacleSettings(obstacles)
+    settings.dataDefinedProperties().setProperty(
+        QgsPalLayerSettings.Property.Priority,
+        QgsProperty.fromExpression(f'round("{SCORE_FIELD}" * {LABEL_TOP_PRIORITY})'),
+    )
     settings.scaleVisibility = True
     settings.minimumScale = max_scale  # the most zoomed-out scale at which labels show
     settings.maximumScale = 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # --import-mode=importlib: make plugin_helpers importable
@@ -157,3 +158,66 @@ def test_precision_picks_the_bundled_model_that_runs(qgis_app, tmp_path):
         assert any(line.startswith(f"Model: {expected} on cpu") for line in log.lines), log.lines
         counts[precision] = result["DETECTIONS"]
     assert counts[0] > 0 and abs(counts[0] - counts[2]) <= max(3, 0.1 * counts[2]), counts
+
+
+def test_labels_on_a_dense_apron_cover_no_other_box_and_rank_by_score(qgis_app):
+    """6 x 12 aircraft of 40 m, 15 m apart, at 1:14,000: labels are far larger than the gaps."""
+    from qgis.core import (
+        QgsFeature,
+        QgsGeometry,
+        QgsMapRendererSequentialJob,
+        QgsMapSettings,
+        QgsRectangle,
+        QgsVectorLayer,
+    )
+    from qgis.PyQt.QtCore import QSize
+
+    from r2cnn_qgis.detection_features import detection_fields
+    from r2cnn_qgis.styling import apply_aircraft_style
+
+    layer = QgsVectorLayer("Polygon?crs=EPSG:32631", "apron", "memory")
+    layer.dataProvider().addAttributes(detection_fields().toList())
+    layer.updateFields()
+    scores = np.random.default_rng(0).uniform(0.3, 1.0, size=72)
+    boxes, features = [], []
+    for index, score in enumerate(scores):
+        x, y = 500000.0 + (index % 12) * 55.0, 4000000.0 + (index // 12) * 55.0
+        boxes.append(QgsRectangle(x, y, x + 40.0, y + 40.0))
+        feature = QgsFeature(layer.fields())
+        feature.setGeometry(QgsGeometry.fromRect(boxes[-1]))
+        feature.setAttributes([float(score), 0.9, "aircraft", "apron.tif"])
+        features.append(feature)
+    assert layer.dataProvider().addFeatures(features)
+    assert apply_aircraft_style(layer, 0.3)
+
+    settings = QgsMapSettings()
+    settings.setLayers([layer])
+    settings.setDestinationCrs(layer.crs())
+    settings.setOutputSize(QSize(1200, 900))
+    settings.setOutputDpi(96)
+    centre, half_w, half_h = layer.extent().center(), 600 * 14000 * 0.0254 / 96, 450 * 14000 * 0.0254 / 96
+    settings.setExtent(QgsRectangle(centre.x() - half_w, centre.y() - half_h, centre.x() + half_w, centre.y() + half_h))
+    assert 13000 < settings.scale() < 15000
+    job = QgsMapRendererSequentialJob(settings)
+    job.start()
+    job.waitForFinished()
+    labels = job.takeLabelingResults().allLabels()
+
+    drawn = {label.featureId - 1 for label in labels}  # memory layer ids start at 1
+    covering = [label for label in labels if any(
+        index != label.featureId - 1 and box.intersects(label.labelRect) for index, box in enumerate(boxes))]
+    assert drawn and len(covering) <= len(labels) // 5  # the rest touch a neighbour with the text buffer at most
+    assert len(drawn) < len(boxes)  # the labels left out are still in the map tips
+
+    from qgis.core import QgsExpressionContext, QgsExpressionContextUtils, QgsPalLayerSettings
+
+    labeling = layer.labeling()  # each object kept: a chain of temporaries would free what it points into
+    label_settings = labeling.settings()
+    properties = label_settings.dataDefinedProperties()
+    priority = properties.property(QgsPalLayerSettings.Property.Priority)
+    context = QgsExpressionContext(QgsExpressionContextUtils.globalProjectLayerScopes(layer))
+    ranked = []
+    for feature in sorted(layer.getFeatures(), key=lambda f: f["score"]):
+        context.setFeature(feature)
+        ranked.append(priority.value(context, 0)[0])
+    assert ranked == sorted(ranked) and ranked[0] < ranked[-1] < 10  # higher scores first; never above the boxes
