@@ -155,6 +155,17 @@ class DetectAircraftAlgorithm(QgsProcessingAlgorithm):
         self.addOutput(QgsProcessingOutputNumber(self.DETECTIONS, "Number of aircraft detected"))
         self.addOutput(QgsProcessingOutputNumber(self.SCORE_THRESHOLD, "Minimum score the run kept"))
 
+    def checkParameterValues(self, parameters, context):
+        """A missing dependency is refused before the run, where every caller says it once.
+
+        qgis_process prints it on one line, the toolbox dialog in its message box; a refusal raised from
+        the run is reported by QGIS twice (log and error stream).
+        """
+        missing = missing_dependency_message()
+        if missing:
+            return False, missing
+        return super().checkParameterValues(parameters, context)
+
     def prepareAlgorithm(self, parameters, context, feedback):
         """Main thread: read the layer and parameters into a DetectConfig; a refusal is raised later.
 

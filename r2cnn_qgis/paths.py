@@ -24,6 +24,15 @@ def icon_path() -> Path:
     return resources_dir() / "icon.svg"
 
 
+def plugin_version() -> str:
+    """metadata.txt's version (the engine's: packaging checks they agree), for the provider's version info."""
+    import configparser
+
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(metadata_path(), encoding="utf-8")
+    return parser.get("general", "version", fallback="")
+
+
 def metadata_path() -> Path:
     """metadata.txt: inside the plugin folder in the zip, at the repository root in a checkout."""
     packaged = PLUGIN_DIR / "metadata.txt"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from qgis.core import QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
-from .paths import icon_path
+from .paths import icon_path, plugin_version
 
 PROVIDER_ID = "r2cnn"
 
@@ -27,6 +27,10 @@ class R2cnnProvider(QgsProcessingProvider):
 
     def svgIconPath(self):
         return str(icon_path())
+
+    def versionInfo(self):
+        """What qgis_process and the Processing options show as the provider's version."""
+        return plugin_version()
 
     def loadAlgorithms(self):
         """Imported here so the engine is only loaded when Processing asks for the algorithms."""

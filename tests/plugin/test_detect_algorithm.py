@@ -175,6 +175,15 @@ def test_missing_onnxruntime_is_reported_with_where_to_install_it(qgis_app, scen
     message = str(raised.value)
     assert "onnxruntime" in message
     assert "Raster > R2-CNN aircraft detection > Install dependencies" in message
+    assert message.count("onnxruntime for QGIS's Python") == 1
+
+    # what qgis_process and the toolbox dialog ask before running: refused there, in one message
+    from qgis.core import QgsApplication, QgsProcessingContext
+
+    algorithm = QgsApplication.processingRegistry().createAlgorithmById(ALGORITHM)
+    ok, refusal = algorithm.checkParameterValues({"INPUT": str(path), "OUTPUT": "TEMPORARY_OUTPUT"},
+                                                 QgsProcessingContext())
+    assert not ok and "onnxruntime" in refusal and "\n" not in refusal
 
 
 def test_non_file_raster_layers_are_refused(qgis_app, blob_model):

@@ -22,6 +22,9 @@ def test_provider_registers_and_lists_the_algorithm(qgis_app):
     assert registry.providerById("r2cnn") is provider
     assert provider.name() == "R2-CNN aircraft detection"
     assert not provider.icon().isNull()
+    from engine import __version__
+
+    assert provider.versionInfo() == __version__  # qgis_process showed "None"
     assert sorted(alg.id() for alg in provider.algorithms()) == ["r2cnn:detectaircraft", "r2cnn:evaluatedetections"]
 
     algorithm = registry.algorithmById("r2cnn:detectaircraft")
