@@ -22,6 +22,18 @@ AITOD_AREA_RANGES: tuple[tuple[str, float, float], ...] = (
     ("medium", 32.0**2, 1e10),
 )
 DEFAULT_MAX_DETS = (100, 300, 1000)
+SIZE_UNIT = "Size: the square root of the box area, in pixels at the model's ground resolution"
+
+
+def bin_label(name: str) -> str:
+    """'tiny (8-16 px)': a bin's name with its bounds, so a table says what the sizes mean."""
+    for label, low, high in AITOD_AREA_RANGES:
+        if label == name and label != "all":
+            low_px, high_px = math.sqrt(low), math.sqrt(high)
+            if low_px == 0:
+                return f"{label} (< {high_px:g} px)"
+            return f"{label} (>= {low_px:g} px)" if high >= 1e10 else f"{label} ({low_px:g}-{high_px:g} px)"
+    return name
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from engine.evaluation.coco_eval import CocoMetrics
+from engine.evaluation.coco_eval import SIZE_UNIT, CocoMetrics, bin_label
 from engine.evaluation.metrics import DetectionMetrics, GateMetrics
 from engine.outputs.formatting import fixed, json_ready
 
@@ -43,7 +43,7 @@ class EvaluationReport:
             f"{self.n_images} images, {self.n_patches} patches of {self.patch_size} px, {det.n_gt} aircraft; "
             f"gate {gate_used}; {self.device}; {self.seconds:.1f} s"
             if not self.from_layer
-            else f"{self.n_images} images, {det.n_gt} aircraft; detections read from a layer (no model run)"
+            else f"{det.n_gt} aircraft; detections read from a layer (no model run)"
         )
         lines = [
             header,
@@ -66,12 +66,12 @@ class EvaluationReport:
         if self.coco is not None:
             lines += [
                 "",
-                f"COCO (pycocotools, AI-TOD size bins, maxDets {self.coco.max_dets}):",
-                f"{'bin':<10} {'gt':>6} {'AP':>7} {'AP50':>7}",
+                f"COCO (pycocotools, AI-TOD size bins, maxDets {self.coco.max_dets}; {SIZE_UNIT.lower()}):",
+                f"{'bin':<24} {'gt':>6} {'AP':>7} {'AP50':>7}",
             ]
             for label, ap in self.coco.ap.items():
                 lines.append(
-                    f"{label:<10} {self.coco.gt_counts[label]:>6d} {fixed(ap, 3):>7} "
+                    f"{bin_label(label):<24} {self.coco.gt_counts[label]:>6d} {fixed(ap, 3):>7} "
                     f"{fixed(self.coco.ap50[label], 3):>7}"
                 )
         return "\n".join(lines)

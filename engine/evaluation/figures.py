@@ -58,21 +58,27 @@ def pr_curve_png(evaluation: LabelledEvaluation) -> bytes:
 
 
 def score_histogram_png(evaluation: LabelledEvaluation, bins: int = 20) -> bytes:
-    """How the scores of true and false positives spread, with the operating threshold as a line."""
+    """How the scores of true and false positives spread, with the operating threshold as a line.
+
+    The count axis is logarithmic and the two kinds stand side by side, so a few false positives above the
+    threshold still show beside many low-score ones; the legend counts what the operating point keeps.
+    """
     curve, point = evaluation.curve, evaluation.operating
     figure = _figure()
     axes = figure.add_subplot()
     low = min(float(evaluation.report.detection.min_score), point.score_threshold)
     edges = np.linspace(low, 1.0, bins + 1)
     scores = np.clip(curve.scores, low, 1.0)
-    axes.hist([scores[curve.is_tp], scores[~curve.is_tp]], bins=edges, stacked=True,
-              color=[TP_COLOUR, FP_COLOUR], label=[f"true positive ({int(curve.is_tp.sum())})",
-                                                   f"false positive ({int((~curve.is_tp).sum())})"])
+    at = f"at >= {point.score_threshold:g}"
+    # side by side, not stacked: a lone false positive is not lost on top of a tall true-positive bar
+    axes.hist([scores[curve.is_tp], scores[~curve.is_tp]], bins=edges, log=True,
+              color=[TP_COLOUR, FP_COLOUR], label=[f"true positive ({point.tp} {at})",
+                                                   f"false positive ({point.fp} {at})"])
     axes.axvline(point.score_threshold, color=POINT_COLOUR, linestyle="--", linewidth=1.2,
                  label=f"operating threshold {point.score_threshold:g}")
     axes.set_title(f"Detection scores (IoU >= {point.iou_threshold:g} against the references)")
     axes.set_xlabel("score")
-    axes.set_ylabel("detections")
+    axes.set_ylabel("detections (log scale)")
     axes.grid(alpha=0.3, axis="y")
-    axes.legend(loc="upper center", fontsize=8)
+    axes.legend(loc="best", fontsize=8)
     return _png(figure)

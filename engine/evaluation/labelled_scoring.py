@@ -29,6 +29,7 @@ class LabelledEvaluation:
     source: str  # the labelled data, in words
     detections: str  # the model file, or the detection layer scored
     notes: tuple[str, ...] = ()
+    set_kind: str = "raster"  # what each set is, as the per-set table names it ("detection layer" in QGIS)
 
 
 def assemble(
@@ -39,13 +40,14 @@ def assemble(
     source: str,
     detections: str,
     notes: Sequence[str] = (),
+    set_kind: str = "raster",
 ) -> LabelledEvaluation:
     """Classify each set at the operating point and pool the counts."""
     errors = tuple(classify(s, score_threshold, iou_threshold) for s in sets)
     operating = pooled([e.point for e in errors], score_threshold, iou_threshold)
     curve = pr_curve(group_results(sets), iou_threshold, report.detection.min_score)
     unique = tuple(dict.fromkeys(notes))
-    return LabelledEvaluation(report, tuple(sets), errors, operating, curve, source, detections, unique)
+    return LabelledEvaluation(report, tuple(sets), errors, operating, curve, source, detections, unique, set_kind)
 
 
 def group_results(sets: Sequence[BoxSet]) -> list:
@@ -66,6 +68,7 @@ def layer_evaluation(
     detections: str,
     notes: Sequence[str] = (),
     started: float | None = None,
+    set_kind: str = "raster",
 ) -> LabelledEvaluation:
     """Detections read from a layer: every one counts (the layer's own threshold, no 0.05 floor), no gate."""
     thresholds = thresholds_with(score_threshold)
@@ -83,7 +86,7 @@ def layer_evaluation(
         seconds=time.perf_counter() - (started if started is not None else time.perf_counter()), device="-",
         from_layer=True,
     )
-    return assemble(report, sets, score_threshold, iou_threshold, source, detections, notes)
+    return assemble(report, sets, score_threshold, iou_threshold, source, detections, notes, set_kind)
 
 
 def score_map_boxes(
@@ -99,10 +102,12 @@ def score_map_boxes(
     source: str,
     detections: str,
     notes: Sequence[str] = (),
+    set_kind: str = "detection layer",
 ) -> LabelledEvaluation:
     """Detection and reference boxes (x0, y0, x1, y1, y down) in one metric map CRS, no raster behind them
     (the Processing algorithm's layers), scored as a layer: in px of the model's gsd, so the size bins hold."""
     per_model_px = ModelConfig().gsd_m / metres_per_unit
     box_set = BoxSet(name, np.asarray(detections_map, np.float64) / per_model_px, scores, detection_ids,
                      np.asarray(references_map, np.float64) / per_model_px, reference_ids)
-    return layer_evaluation([box_set], score_threshold, iou_threshold, source, detections, notes)
+    return layer_evaluation([box_set], score_threshold, iou_threshold, source, detections, notes,
+                            set_kind=set_kind)

@@ -7,6 +7,7 @@ import base64
 import html
 import os
 
+from engine.evaluation.coco_eval import SIZE_UNIT, bin_label
 from engine.evaluation.labelled_scoring import LabelledEvaluation
 from engine.outputs.formatting import fixed, json_ready
 
@@ -22,7 +23,7 @@ def headline(evaluation: LabelledEvaluation) -> dict[str, float | int]:
 
 
 def set_rows(evaluation: LabelledEvaluation) -> list[dict]:
-    """One row per raster / image at the operating point."""
+    """One row per set (raster, image or detection layer) at the operating point."""
     rows = []
     for box_set, errors in zip(evaluation.sets, evaluation.errors, strict=True):
         p = errors.point
@@ -41,7 +42,8 @@ def to_text(evaluation: LabelledEvaluation) -> str:
         f"recall {fixed(h['recall'])}, precision {fixed(h['precision'])}, F1 {fixed(h['f1'])} "
         f"(TP {h['tp']}, FP {h['fp']}, FN {h['fn']})",
         "",
-        f"{'raster':<28} {'refs':>6} {'found':>6} {'TP':>5} {'FP':>5} {'FN':>5} {'recall':>7} {'precision':>9}",
+        f"{evaluation.set_kind[:28]:<28} {'refs':>6} {'found':>6} {'TP':>5} {'FP':>5} {'FN':>5} {'recall':>7} "
+        f"{'precision':>9}",
     ]
     for row in set_rows(evaluation):
         lines.append(
@@ -79,13 +81,14 @@ def to_html(evaluation: LabelledEvaluation, pictures: dict[str, bytes]) -> str:
     thresholds = _table(("score", "TP", "FP", "FN", "recall", "precision"), [
         (f"{r.score_threshold:.2f}", r.tp, r.fp, r.fn, fixed(r.recall), fixed(r.precision)) for r in det.rows
     ])
-    rasters = _table(("raster", "references", "detections", "TP", "FP", "FN", "recall", "precision"), [
+    rasters = _table((evaluation.set_kind, "references", "detections", "TP", "FP", "FN", "recall", "precision"), [
         (r["name"], r["references"], r["detections"], r["tp"], r["fp"], r["fn"], fixed(r["recall"], 3),
          fixed(r["precision"], 3)) for r in set_rows(evaluation)
     ])
-    bins = "" if coco is None else "<h2>AI-TOD size bins (COCO, pycocotools)</h2>" + _table(
+    bins = "" if coco is None else f"<h2>AI-TOD size bins (COCO, pycocotools)</h2><p>{SIZE_UNIT}.</p>" + _table(
         ("bin", "references", "AP", "AP50"),
-        [(label, coco.gt_counts[label], fixed(ap, 3), fixed(coco.ap50[label], 3)) for label, ap in coco.ap.items()],
+        [(bin_label(label), coco.gt_counts[label], fixed(ap, 3), fixed(coco.ap50[label], 3))
+         for label, ap in coco.ap.items()],
     )
     notes = "".join(f"<li>{html.escape(note)}</li>" for note in evaluation.notes)
     return _PAGE.format(
@@ -94,6 +97,7 @@ def to_html(evaluation: LabelledEvaluation, pictures: dict[str, bytes]) -> str:
         rule=html.escape(f"a detection scoring >= {h['score_threshold']:g} is a true positive when its IoU with an "
                          f"unmatched reference is >= {h['iou_threshold']:g} (one to one, highest scores first)"),
         cards=cards, figures=figures, thresholds=thresholds, rasters=rasters, bins=bins,
+        per_set=html.escape(f"Per {evaluation.set_kind} at the operating point"),
         report=html.escape(evaluation.report.to_text()),
         notes=f"<h2>Warnings</h2><ul>{notes}</ul>" if notes else "",
     )
@@ -123,7 +127,7 @@ th:first-child, td:first-child {{ text-align: left; }} pre {{ background: #f6f6f
 <div class="cards">{cards}</div>
 <div class="figures">{figures}</div>
 <h2>Recall and precision per score threshold</h2>{thresholds}
-<h2>Per raster at the operating point</h2>{rasters}
+<h2>{per_set}</h2>{rasters}
 {bins}
 {notes}
 <h2>Full text report</h2><pre>{report}</pre>

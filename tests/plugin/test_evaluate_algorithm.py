@@ -101,7 +101,10 @@ def test_counts_errors_across_crss_and_writes_the_report(qgis_app, tmp_path):
     assert missed["feature_id"] == 4 and _null(missed["score"]) and _null(missed["matched_id"])  # 0.2 < 0.5
     html = report.read_text()
     assert result["REPORT"] == str(report)
-    assert html.count("<img") == 2 and "data:image/png;base64," in html and "Per raster" in html
+    assert html.count("<img") == 2 and "data:image/png;base64," in html
+    assert "Per detection layer at the operating point" in html and "Per raster" not in html  # not a raster
+    assert "images" not in html.split("Full text report", 1)[1]  # no "1 images" for one layer
+    assert "tiny (8-16 px)" in html and "square root of the box area, in pixels" in html  # size bins say their unit
 
 
 def test_class_filter_and_an_empty_reference_layer(qgis_app, tmp_path):
