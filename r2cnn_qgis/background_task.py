@@ -72,15 +72,16 @@ class DetectionRun:
         """Main thread: add the layer, or say in one message why there is none."""
         self.done = True
         if self.feedback.isCanceled() or (ok and "OUTPUT" not in results):
-            self.notify(Qgis.Info, f"Detection on {self.raster.name()} was cancelled; nothing was added.")
+            self.notify(Qgis.MessageLevel.Info, f"Detection on {self.raster.name()} was cancelled; nothing was added.")
             return
         if not ok:
             reason = self.feedback.errors[-1] if self.feedback.errors else "see the log messages panel"
-            self.notify(Qgis.Critical, f"Aircraft detection on {self.raster.name()} failed: {reason}")
+            self.notify(Qgis.MessageLevel.Critical, f"Aircraft detection on {self.raster.name()} failed: {reason}")
             return
         layer = self.context.takeResultLayer(results["OUTPUT"])
         if not isinstance(layer, QgsVectorLayer):
-            self.notify(Qgis.Critical, "Aircraft detection finished but its result layer could not be found.")
+            self.notify(Qgis.MessageLevel.Critical,
+                        "Aircraft detection finished but its result layer could not be found.")
             return
         layer.setName(result_layer_name(self.raster.name()))
         apply_aircraft_style(layer, float(results.get("SCORE_THRESHOLD", DEFAULT_MIN_SCORE)))
@@ -92,7 +93,7 @@ class DetectionRun:
         if self.on_result is not None:
             self.on_result(layer, text)
         else:
-            self.notify(Qgis.Success, text)
+            self.notify(Qgis.MessageLevel.Success, text)
 
 
 def add_above(project: QgsProject, layer, reference) -> None:

@@ -46,7 +46,7 @@ class ConfidenceDock(QgsDockWidget):
             QgsMapLayerProxyModel.Filter.PolygonLayer | QgsMapLayerProxyModel.Filter.PointLayer
         )
         self.layer_combo.setAllowEmptyLayer(True)
-        self.slider = QSlider(Qt.Horizontal)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, SLIDER_STEPS)
         self.slider.setToolTip("Minimum score shown")
         self.value_label = QLabel("0.00")

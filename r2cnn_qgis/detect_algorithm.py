@@ -40,8 +40,8 @@ PRECISION_LABELS = (  # one per PRECISIONS entry, same order
     "fp32 (reference)",
 )
 HELP_PAGE = "detect_aircraft"  # r2cnn_qgis/help/detect_aircraft.html
-DOUBLE = QgsProcessingParameterNumber.Double
-INTEGER = QgsProcessingParameterNumber.Integer
+DOUBLE = QgsProcessingParameterNumber.Type.Double
+INTEGER = QgsProcessingParameterNumber.Type.Integer
 
 
 class DetectAircraftAlgorithm(QgsProcessingAlgorithm):
@@ -150,7 +150,7 @@ class DetectAircraftAlgorithm(QgsProcessingAlgorithm):
         )
         self.addParameter(QgsProcessingParameterExtent(self.EXTENT, "Processing extent", optional=True))
         self.addParameter(
-            QgsProcessingParameterFeatureSink(self.OUTPUT, "Aircraft", QgsProcessing.TypeVectorPolygon)
+            QgsProcessingParameterFeatureSink(self.OUTPUT, "Aircraft", QgsProcessing.SourceType.TypeVectorPolygon)
         )
         self.addOutput(QgsProcessingOutputNumber(self.DETECTIONS, "Number of aircraft detected"))
         self.addOutput(QgsProcessingOutputNumber(self.SCORE_THRESHOLD, "Minimum score the run kept"))
@@ -240,12 +240,12 @@ class DetectAircraftAlgorithm(QgsProcessingAlgorithm):
             crs = QgsCoordinateReferenceSystem.fromWkt(scene.crs_wkt)
         fields = detection_fields()
         sink, dest_id = self.parameterAsSink(
-            parameters, self.OUTPUT, context, fields, QgsWkbTypes.Polygon, crs
+            parameters, self.OUTPUT, context, fields, QgsWkbTypes.Type.Polygon, crs
         )
         if sink is None:
             raise QgsProcessingException(self.invalidSinkError(parameters, self.OUTPUT))
         for feature in scene_features(scene, fields):
-            if not sink.addFeature(feature, QgsFeatureSink.FastInsert):
+            if not sink.addFeature(feature, QgsFeatureSink.Flag.FastInsert):
                 raise QgsProcessingException(f"could not write a detection: {sink.lastError()}")
         del sink  # closes the file, so its default style can be stored beside the features
         problem = style_file_output(dest_id, self._config.score_threshold)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from qgis.core import QgsFeature, QgsField, QgsFields, QgsGeometry, QgsPointXY
-from qgis.PyQt.QtCore import QVariant
 
 from .dependencies import ensure_engine_importable
+from .qt_compat import field_type
 
 ensure_engine_importable()
 
@@ -15,10 +15,10 @@ from engine.outputs.fields import DETECTION_FIELDS, DETECTION_LAYER, INTEGER64, 
 
 SCORE_FIELD = SCORE  # what the slider, the filter and the colour classes read
 __all__ = ["DETECTION_LAYER", "SCORE_FIELD", "detection_fields", "qgis_fields", "scene_features"]
-_QGIS_TYPES = {
-    REAL: (QVariant.Double, "double"),
-    INTEGER64: (QVariant.LongLong, ""),
-    STRING: (QVariant.String, "string"),
+_QGIS_TYPES = {  # engine kind -> (QMetaType name, QGIS type name)
+    REAL: ("Double", "double"),
+    INTEGER64: ("LongLong", ""),
+    STRING: ("QString", "string"),
 }
 
 
@@ -27,7 +27,7 @@ def qgis_fields(schema: Sequence) -> QgsFields:
     fields = QgsFields()
     for field in schema:
         kind, type_name = _QGIS_TYPES[field.kind]
-        fields.append(QgsField(field.name, kind, type_name, field.length, field.precision))
+        fields.append(QgsField(field.name, field_type(kind), type_name, field.length, field.precision))
     return fields
 
 

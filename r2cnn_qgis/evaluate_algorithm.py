@@ -45,7 +45,7 @@ from engine.evaluation.labelled_scoring import score_map_boxes  # noqa: E402
 from engine.evaluation.report_content import headline, to_text  # noqa: E402
 from engine.outputs.fields import ERROR_FIELDS, ERROR_LAYERS, SCORE  # noqa: E402
 
-DOUBLE = QgsProcessingParameterNumber.Double
+DOUBLE = QgsProcessingParameterNumber.Type.Double
 # (output name, title, outline colour), one per engine error layer (ERROR_LAYERS, in that order): the errors
 # read at a glance, over any background
 ERROR_OUTPUTS = (
@@ -94,11 +94,11 @@ class EvaluateDetectionsAlgorithm(QgsProcessingAlgorithm):
         return EvaluateDetectionsAlgorithm()
 
     def initAlgorithm(self, config=None):
-        polygons = [QgsProcessing.TypeVectorPolygon]
+        polygons = [QgsProcessing.SourceType.TypeVectorPolygon]
         self.addParameter(QgsProcessingParameterFeatureSource(self.DETECTIONS, "Detection layer", polygons))
         self.addParameter(QgsProcessingParameterField(
             self.SCORE_FIELD, "Score field (empty: every detection scores 1)", SCORE, self.DETECTIONS,
-            QgsProcessingParameterField.Numeric, optional=True))
+            QgsProcessingParameterField.DataType.Numeric, optional=True))
         self.addParameter(QgsProcessingParameterFeatureSource(self.REFERENCE, "Reference polygons", polygons))
         self.addParameter(QgsProcessingParameterField(
             self.CLASS_FIELD, "Reference class field", None, self.REFERENCE, optional=True))
@@ -110,7 +110,7 @@ class EvaluateDetectionsAlgorithm(QgsProcessingAlgorithm):
             self.SCORE_THRESHOLD, "Score threshold", DOUBLE, 0.0, minValue=0.0, maxValue=1.0)),
             "Detections scoring below it are ignored: the operating point of the figures."))
         for name, title, _ in ERROR_OUTPUTS:
-            self.addParameter(QgsProcessingParameterFeatureSink(name, title, QgsProcessing.TypeVectorPolygon))
+            self.addParameter(QgsProcessingParameterFeatureSink(name, title, polygons[0]))
         self.addParameter(QgsProcessingParameterFileDestination(self.REPORT, "Evaluation report",
                                                                 "HTML files (*.html)"))
         for name, title in NUMBERS:
@@ -137,7 +137,7 @@ class EvaluateDetectionsAlgorithm(QgsProcessingAlgorithm):
         ref = _read(references, ref_to_metric, feedback, notes, "reference", class_field, class_value)
         if not len(ref.ids):
             notes.append("the reference layer holds no polygons: every detection counts as a false positive")
-        metres = QgsUnitTypes.fromUnitToUnitFactor(metric.mapUnits(), QgsUnitTypes.DistanceMeters)
+        metres = QgsUnitTypes.fromUnitToUnitFactor(metric.mapUnits(), QgsUnitTypes.DistanceUnit.DistanceMeters)
         score_threshold = self.parameterAsDouble(parameters, self.SCORE_THRESHOLD, context)
         iou = self.parameterAsDouble(parameters, self.IOU_THRESHOLD, context)
         evaluation = score_map_boxes(detections.sourceName(), det.boxes, det.values, det.ids, ref.boxes, ref.ids,
@@ -161,7 +161,7 @@ class EvaluateDetectionsAlgorithm(QgsProcessingAlgorithm):
         fields = qgis_fields(ERROR_FIELDS)
         results = {}
         for (name, title, colour), key in zip(ERROR_OUTPUTS, ERROR_LAYERS, strict=True):
-            sink, dest_id = self.parameterAsSink(parameters, name, context, fields, QgsWkbTypes.Polygon, crs)
+            sink, dest_id = self.parameterAsSink(parameters, name, context, fields, QgsWkbTypes.Type.Polygon, crs)
             if sink is None:
                 raise QgsProcessingException(self.invalidSinkError(parameters, name))
             for _box, feature_id, score, iou, matched in rows[key]:
@@ -171,7 +171,7 @@ class EvaluateDetectionsAlgorithm(QgsProcessingAlgorithm):
                     geometry = _transformed(geometry, ref_to_output)
                 feature.setGeometry(geometry)
                 feature.setAttributes([feature_id, score, iou, matched, evaluation.sets[0].name])
-                if not sink.addFeature(feature, QgsFeatureSink.FastInsert):
+                if not sink.addFeature(feature, QgsFeatureSink.Flag.FastInsert):
                     raise QgsProcessingException(f"could not write a {key} feature: {sink.lastError()}")
             if context.willLoadLayerOnCompletion(dest_id):
                 processor = ErrorStylePostProcessor(title, colour)

@@ -113,12 +113,12 @@ class InstallDialog(QDialog):
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setPlaceholderText("pip's output appears here.")
-        self.log.setFont(QFontDatabase.systemFont(QFontDatabase.FixedFont))
+        self.log.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.status_label = QLabel()
         self.status_label.setWordWrap(True)
         self.install_button = QPushButton("Install")
-        buttons = QDialogButtonBox(QDialogButtonBox.Close)
-        buttons.addButton(self.install_button, QDialogButtonBox.ActionRole)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.addButton(self.install_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.reject)
         self.install_button.clicked.connect(self.start_install)
         for row in self.rows:
@@ -175,7 +175,7 @@ class InstallDialog(QDialog):
 
     def _append(self, text: str) -> None:
         """pip's output as it comes, without the extra line breaks appendPlainText would add."""
-        self.log.moveCursor(QTextCursor.End)
+        self.log.moveCursor(QTextCursor.MoveOperation.End)
         self.log.insertPlainText(text)
         self.log.ensureCursorVisible()
 

@@ -55,7 +55,7 @@ class PipInstaller(QObject):
 
     def cancel(self) -> None:
         """Stop pip; what step 2 already copied stays in the folder and is replaced by the next install."""
-        if self.process is not None and self.process.state() != QProcess.NotRunning:
+        if self.process is not None and self.process.state() != QProcess.ProcessState.NotRunning:
             self._cancelled = True
             self.process.kill()
 
@@ -63,7 +63,7 @@ class PipInstaller(QObject):
         """Start one pip command; its output streams to `output`, its end calls `then`."""
         self._text = ""
         process = QProcess(self)
-        process.setProcessChannelMode(QProcess.MergedChannels)
+        process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
         environment = QProcessEnvironment()
         for key, value in pip_environment(dict(os.environ), self.target).items():
             environment.insert(key, value)
@@ -83,12 +83,12 @@ class PipInstaller(QObject):
 
     def _on_error(self, error: QProcess.ProcessError) -> None:
         """Only a failed start is final here; crashes and kills also reach `finished`."""
-        if error == QProcess.FailedToStart:
+        if error == QProcess.ProcessError.FailedToStart:
             self._finish(False, f"{self.python} could not be started: {self.process.errorString()}")
 
     def _after_resolve(self, code: int, status: QProcess.ExitStatus) -> None:
         """Step 2: install what the report lists and QGIS's Python lacks, without dependencies."""
-        if status != QProcess.NormalExit or code != 0:
+        if status != QProcess.ExitStatus.NormalExit or code != 0:
             self._finish(False, f"pip found no versions that fit QGIS's packages: {summary_of(self._text)}")
             return
         try:
@@ -105,7 +105,7 @@ class PipInstaller(QObject):
 
     def _after_install(self, code: int, status: QProcess.ExitStatus) -> None:
         """Report the pins installed, or pip's error line."""
-        if status != QProcess.NormalExit or code != 0:
+        if status != QProcess.ExitStatus.NormalExit or code != 0:
             self._finish(False, f"pip could not install {', '.join(self._pins)}: {summary_of(self._text)}")
             return
         self._finish(True, f"installed {', '.join(self._pins)} into {self.target}")

@@ -8,7 +8,7 @@ from qgis.core import Qgis, QgsApplication, QgsMessageLog, QgsRasterLayer
 from qgis.gui import QgsMessageBar
 from qgis.PyQt.QtCore import Qt, QTimer
 from qgis.PyQt.QtGui import QIcon
-from qgis.PyQt.QtWidgets import QAction, QFileDialog, QPushButton
+from qgis.PyQt.QtWidgets import QFileDialog, QPushButton
 
 from .background_task import DetectionRun
 from .confidence_dock import ConfidenceDock
@@ -16,6 +16,7 @@ from .dependencies import activate_packages_dir, missing_modules
 from .install_dialog import InstallDialog
 from .paths import icon_path
 from .provider import R2cnnProvider
+from .qt_compat import QAction
 from .save_layer import default_gpkg_path, is_temporary, save_as_geopackage
 from .score_filter import has_score_field
 from .ui_names import DETECT_ACTION, INSTALL_ACTION, MENU, MESSAGE_TITLE
@@ -65,7 +66,7 @@ class R2cnnPlugin:
         self.iface.addToolBarIcon(self.detect_action)
 
         self.dock = ConfidenceDock(window)
-        self.iface.addDockWidget(Qt.RightDockWidgetArea, self.dock)
+        self.iface.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
         self.dock.hide()
         for action in self._menu_actions():
             self.iface.addPluginToRasterMenu(MENU, action)
@@ -74,7 +75,7 @@ class R2cnnPlugin:
         missing = missing_modules()
         if missing:
             self.missing_message = self._push(
-                Qgis.Warning, f"Aircraft detection needs {' and '.join(missing)} for QGIS's Python.",
+                Qgis.MessageLevel.Warning, f"Aircraft detection needs {' and '.join(missing)} for QGIS's Python.",
                 [("Install\u2026", self.show_install_dialog)])
 
     def unload(self):
@@ -123,7 +124,7 @@ class R2cnnPlugin:
             return None
         layer = self.iface.activeLayer()
         if not isinstance(layer, QgsRasterLayer):
-            self._notify(Qgis.Info, "Select a raster layer in the Layers panel first.")
+            self._notify(Qgis.MessageLevel.Info, "Select a raster layer in the Layers panel first.")
             return None
         self.runs = [run for run in self.runs if not run.done]
         run = DetectionRun(layer, self._notify, lambda result, text: self._on_result(result, text, layer),
@@ -131,7 +132,7 @@ class R2cnnPlugin:
         try:
             run.start()
         except Exception as exc:  # prepareAlgorithm refused the input: one message, no traceback dialog
-            self._notify(Qgis.Critical, f"Aircraft detection cannot start: {exc}")
+            self._notify(Qgis.MessageLevel.Critical, f"Aircraft detection cannot start: {exc}")
             return None
         self.runs.append(run)
         return run
@@ -145,10 +146,10 @@ class R2cnnPlugin:
         try:
             source = save_as_geopackage(layer, path)
         except ValueError as exc:
-            self._notify(Qgis.Critical, f"The aircraft layer was not saved: {exc}")
+            self._notify(Qgis.MessageLevel.Critical, f"The aircraft layer was not saved: {exc}")
             return None
         self._pop(self.save_messages.pop(layer.id(), None))  # it is no longer temporary
-        self._notify(Qgis.Success, f"{layer.name()} saved to {source.split('|', 1)[0]}.")
+        self._notify(Qgis.MessageLevel.Success, f"{layer.name()} saved to {source.split('|', 1)[0]}.")
         return source
 
     def _menu_actions(self) -> list[QAction]:
@@ -165,18 +166,18 @@ class R2cnnPlugin:
         if is_temporary(layer):  # pushed after QGIS's own "Task complete", so this one is on top
             QTimer.singleShot(0, lambda: self._push_save_offer(layer, f"{text} Temporary layer:", buttons))
         else:
-            QTimer.singleShot(0, lambda: self._push(Qgis.Success, text))
+            QTimer.singleShot(0, lambda: self._push(Qgis.MessageLevel.Success, text))
 
     def _push_save_offer(self, layer, text: str, buttons: Buttons) -> None:
         """The result's line with its Save button, remembered so that saving takes it down."""
         if is_temporary(layer):  # not saved in the meantime
-            self.save_messages[layer.id()] = self._push(Qgis.Success, text, buttons)
+            self.save_messages[layer.id()] = self._push(Qgis.MessageLevel.Success, text, buttons)
 
     def _on_dependencies_ready(self) -> None:
         """The install dialog made the imports work: replace the first warning by one that says so."""
         self._pop(self.missing_message)
         self.missing_message = None
-        self._notify(Qgis.Success, "The dependencies import now: aircraft detection is ready.")
+        self._notify(Qgis.MessageLevel.Success, "The dependencies import now: aircraft detection is ready.")
 
     def _on_current_layer_changed(self, layer) -> None:
         """Follow the Layers panel: a detection layer becomes the one the slider filters."""
@@ -198,7 +199,7 @@ class R2cnnPlugin:
 
     def _push(self, level, text: str, buttons: Buttons | None = None):
         """One line in the message bar, with buttons when given (returned, to pop it later); the same in the log."""
-        duration = 0 if level in (Qgis.Warning, Qgis.Critical) or buttons else 8
+        duration = 0 if level in (Qgis.MessageLevel.Warning, Qgis.MessageLevel.Critical) or buttons else 8
         QgsMessageLog.logMessage(text, MESSAGE_TITLE, level)
         if not buttons:
             self.iface.messageBar().pushMessage(MESSAGE_TITLE, text, level, duration)

@@ -48,7 +48,7 @@ def save_as_geopackage(layer: QgsVectorLayer, path: str | Path, transform_contex
         )
     finally:
         layer.setSubsetString(subset)
-    if error != QgsVectorFileWriter.NoError:
+    if error != QgsVectorFileWriter.WriterError.NoError:
         raise ValueError(f"could not write {path}: {message}")
     source = f"{written_path or path}|layername={written_layer or options.layerName}"
     problem = _store_style_of(layer, source)  # reopened later, the file shows the same classes and labels

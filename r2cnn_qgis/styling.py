@@ -38,7 +38,8 @@ LABEL_TOP_PRIORITY = 9  # a score of 1; below the obstacle weight, else the best
 DEFAULT_MIN_SCORE = 0.3  # where the colour classes start when a layer's threshold is unknown
 STYLE_NAME = "aircraft"  # the default style stored inside a saved GeoPackage (table layer_styles)
 STYLE_DESCRIPTION = "R2-CNN aircraft: score classes, labels, map tips"
-QML_CATEGORIES = QgsMapLayer.LayerConfiguration | QgsMapLayer.Fields | QgsMapLayer.Forms | QgsMapLayer.MapTips
+_STYLE = QgsMapLayer.StyleCategory
+QML_CATEGORIES = _STYLE.LayerConfiguration | _STYLE.Fields | _STYLE.Forms | _STYLE.MapTips
 # Post-processors must outlive the algorithm object that created them (Processing calls them later).
 _PENDING_POST_PROCESSORS: set = set()
 
@@ -59,7 +60,7 @@ def score_classes(min_score: float) -> list[tuple[float, float]]:
 
 def outline_symbol(colour: str) -> QgsFillSymbol:
     """A box outline over a wider dark halo, no fill: the aircraft stays visible inside it."""
-    halo = {"style": "no", "outline_color": HALO_COLOUR.name(QColor.HexArgb), "outline_width": "1.2"}
+    halo = {"style": "no", "outline_color": HALO_COLOUR.name(QColor.NameFormat.HexArgb), "outline_width": "1.2"}
     line = {"style": "no", "outline_color": colour, "outline_width": "0.5"}
     symbol = QgsFillSymbol.createSimple(halo)
     symbol.appendSymbolLayer(QgsSimpleFillSymbolLayer.create(line))
@@ -116,7 +117,7 @@ def apply_aircraft_style(layer: QgsVectorLayer, min_score: float = DEFAULT_MIN_S
     """The QML's attribute settings, then classes from min_score and labels; False (and a log line) on failure."""
     message, ok = layer.loadNamedStyle(str(style_path()), QML_CATEGORIES)
     if not ok:
-        QgsMessageLog.logMessage(f"could not apply {style_path()}: {message}", LOG_TAG, Qgis.Warning)
+        QgsMessageLog.logMessage(f"could not apply {style_path()}: {message}", LOG_TAG, Qgis.MessageLevel.Warning)
         return False
     layer.setRenderer(score_renderer(min_score))
     layer.setLabeling(score_labeling())
@@ -137,7 +138,8 @@ def store_default_style(layer: QgsVectorLayer) -> str | None:
         return "this GeoPackage cannot hold styles"
     error = layer.saveStyleToDatabase(STYLE_NAME, STYLE_DESCRIPTION, True, "")
     if error:
-        QgsMessageLog.logMessage(f"could not store the style in {layer.source()}: {error}", LOG_TAG, Qgis.Warning)
+        QgsMessageLog.logMessage(f"could not store the style in {layer.source()}: {error}", LOG_TAG,
+                                 Qgis.MessageLevel.Warning)
     return error or None
 
 
