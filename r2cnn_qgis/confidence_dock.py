@@ -1,4 +1,5 @@
-"""Dock with a 0..1 confidence slider that filters a detection layer live and counts what stays visible.
+"""Dock with a 0..1 confidence slider that filters a detection layer live and counts what stays visible;
+with the size fields, one checkbox per size class shows how many of each pass the slider and hides a class.
 
 It remembers its layer in the project (a layer property, saved with it) and, after a restart or when
 that layer is gone, falls back to the topmost detection layer of the Layers panel.
@@ -8,9 +9,18 @@ from __future__ import annotations
 from qgis.core import QgsMapLayerProxyModel, QgsProject
 from qgis.gui import QgsDockWidget, QgsMapLayerComboBox
 from qgis.PyQt.QtCore import Qt
-from qgis.PyQt.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
+from qgis.PyQt.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
-from .score_filter import apply_score_filter, current_min_score, has_score_field
+from .detection_features import SIZE_CLASSES
+from .score_filter import (
+    apply_score_filter,
+    class_counts,
+    current_min_score,
+    current_size_classes,
+    has_score_field,
+    has_size_classes,
+    size_class_table,
+)
 from .ui_names import DOCK_TITLE
 
 SLIDER_STEPS = 100  # 0.01 per step
@@ -52,6 +62,12 @@ class ConfidenceDock(QgsDockWidget):
         self.value_label = QLabel("0.00")
         self.count_label = QLabel()
         self.count_label.setWordWrap(True)
+        self.class_boxes: dict[str, QCheckBox] = {}  # size class -> its checkbox (layers with the size fields)
+        self._table: list[tuple[float, str]] = []  # (score, size class) of the layer's detections
+        self.class_row = QHBoxLayout()
+        self.class_panel = QWidget()
+        self.class_panel.setLayout(self.class_row)
+        self.class_panel.setToolTip("Size class by the box's longer side in metres; untick to hide a class")
 
         slider_row = QHBoxLayout()
         slider_row.addWidget(QLabel("Minimum score"))
@@ -60,6 +76,7 @@ class ConfidenceDock(QgsDockWidget):
         column = QVBoxLayout()
         column.addWidget(self.layer_combo)
         column.addLayout(slider_row)
+        column.addWidget(self.class_panel)
         column.addWidget(self.count_label)
         column.addStretch(1)
         body = QWidget()
@@ -102,6 +119,15 @@ class ConfidenceDock(QgsDockWidget):
         """Move the slider (and so filter), as the user would."""
         self.slider.setValue(int(round(min(max(min_score, 0.0), 1.0) * SLIDER_STEPS)))
 
+    def shown_classes(self):
+        """The ticked size classes, or None when every class is shown (or the layer has none)."""
+        ticked = tuple(name for name, box in self.class_boxes.items() if box.isChecked())
+        return None if len(ticked) == len(self.class_boxes) else ticked
+
+    def class_text(self) -> str:
+        """The size classes and their counts at the slider, e.g. 'light 2 · narrow body 5'."""
+        return " \u00b7 ".join(box.text() for box in self.class_boxes.values())
+
     def count_text(self) -> str:
         """What the dock says, e.g. '7 of 12 aircraft visible'."""
         return self.count_label.text()
@@ -124,13 +150,33 @@ class ConfidenceDock(QgsDockWidget):
         usable = has_score_field(layer)
         self.slider.setEnabled(usable)
         if not usable:
+            self._build_class_boxes(None)
             self.count_label.setText("Choose a detection layer (one with a score field).")
             return
         self._remember(layer)
         self.slider.blockSignals(True)
         self.slider.setValue(int(round(current_min_score(layer) * SLIDER_STEPS)))
         self.slider.blockSignals(False)
+        self._build_class_boxes(layer)
         self._apply()
+
+    def _build_class_boxes(self, layer) -> None:
+        """One ticked checkbox per size class present in the layer (known classes first), as last shown."""
+        for box in self.class_boxes.values():
+            self.class_row.removeWidget(box)
+            box.deleteLater()
+        self.class_boxes = {}
+        self._table = size_class_table(layer) if has_size_classes(layer) else []
+        present = {size_class for _score, size_class in self._table}
+        names = [c for c in SIZE_CLASSES if c in present] + sorted(present.difference(SIZE_CLASSES))
+        shown = current_size_classes(layer) if names else None
+        for name in names:
+            box = QCheckBox(name)
+            box.setChecked(shown is None or name in shown)
+            box.toggled.connect(lambda _checked: self._apply())
+            self.class_row.addWidget(box)
+            self.class_boxes[name] = box
+        self.class_panel.setVisible(bool(names))
 
     def _on_slider_moved(self, _value: int) -> None:
         self._apply()
@@ -142,8 +188,11 @@ class ConfidenceDock(QgsDockWidget):
         if layer is None:
             return
         try:
-            visible, total = apply_score_filter(layer, self.threshold())
+            visible, total = apply_score_filter(layer, self.threshold(), self.shown_classes())
         except ValueError as exc:
             self.count_label.setText(str(exc))
             return
+        counts = class_counts(self._table, self.threshold())
+        for name, box in self.class_boxes.items():
+            box.setText(f"{name} {counts.get(name, 0)}")
         self.count_label.setText(f"{visible} of {total} aircraft visible")

@@ -14,6 +14,8 @@ ensure_engine_importable()
 from engine.outputs.fields import DETECTION_FIELDS, DETECTION_LAYER, INTEGER64, REAL, SCORE, STRING  # noqa: E402
 
 SCORE_FIELD = SCORE  # what the slider, the filter and the colour classes read
+SIZE_CLASS_FIELD = "size_class"
+SIZE_CLASSES = ("light", "business", "narrow body", "wide body")  # smallest first: the dock's order
 __all__ = ["DETECTION_LAYER", "SCORE_FIELD", "detection_fields", "qgis_fields", "scene_features"]
 _QGIS_TYPES = {  # engine kind -> (QMetaType name, QGIS type name)
     REAL: ("Double", "double"),

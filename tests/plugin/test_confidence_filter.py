@@ -115,3 +115,59 @@ def test_a_point_layer_with_a_score_field_is_filtered_too(qgis_app):
         assert dock.count_text() == "2 of 3 aircraft visible" and centres.featureCount() == 2
     finally:
         QgsProject.instance().removeMapLayer(centres.id())
+
+
+def test_size_classes_are_counted_at_the_slider_and_can_be_hidden(qgis_app):
+    """The dock's per-class counts follow the slider; unticking a class filters it out."""
+    from qgis.core import QgsField, QgsProject
+
+    from r2cnn_qgis.confidence_dock import ConfidenceDock
+    from r2cnn_qgis.qt_compat import field_type
+
+    layer = detection_layer(scores=(0.4, 0.6, 0.7, 0.9, 0.95))
+    layer.dataProvider().addAttributes([QgsField("size_class", field_type("QString"), "string", 16)])
+    layer.updateFields()
+    classes = ("light", "narrow body", "narrow body", "wide body", "narrow body")
+    index = layer.fields().indexOf("size_class")
+    assert layer.dataProvider().changeAttributeValues(
+        {feature.id(): {index: name} for feature, name in zip(layer.getFeatures(), classes, strict=True)})
+    QgsProject.instance().addMapLayer(layer)
+    try:
+        dock = ConfidenceDock()
+        dock.set_layer(layer)
+        assert list(dock.class_boxes) == ["light", "narrow body", "wide body"]  # smallest first
+        assert dock.class_text() == "light 1 \u00b7 narrow body 3 \u00b7 wide body 1"
+        dock.set_threshold(0.65)
+        assert dock.class_text() == "light 0 \u00b7 narrow body 2 \u00b7 wide body 1"
+        dock.class_boxes["narrow body"].setChecked(False)
+        assert dock.count_text() == "1 of 5 aircraft visible"
+        assert [f["size_class"] for f in layer.getFeatures()] == ["wide body"]
+        assert dock.class_text() == "light 0 \u00b7 narrow body 2 \u00b7 wide body 1"  # counts ignore the ticks
+
+        other = ConfidenceDock()  # the choice travels with the layer (saved in the project)
+        other.set_layer(layer)
+        assert not other.class_boxes["narrow body"].isChecked() and other.count_text() == "1 of 5 aircraft visible"
+        dock.class_boxes["narrow body"].setChecked(True)
+        dock.set_threshold(0.0)
+        assert dock.count_text() == "5 of 5 aircraft visible" and layer.subsetString() == ""
+    finally:
+        QgsProject.instance().removeMapLayer(layer.id())
+
+
+def test_layers_without_size_classes_show_no_class_row(qgis_app):
+    from qgis.core import QgsProject
+
+    from r2cnn_qgis.confidence_dock import ConfidenceDock
+
+    layer = detection_layer()
+    if layer.fields().indexOf("size_class") >= 0:  # written by an older version: drop the field
+        layer.dataProvider().deleteAttributes([layer.fields().indexOf("size_class")])
+        layer.updateFields()
+    QgsProject.instance().addMapLayer(layer)
+    try:
+        dock = ConfidenceDock()
+        dock.set_layer(layer)
+        assert dock.class_boxes == {} and not dock.class_panel.isVisibleTo(dock)
+        assert dock.count_text() == "5 of 5 aircraft visible"
+    finally:
+        QgsProject.instance().removeMapLayer(layer.id())
