@@ -12,6 +12,7 @@ from .detection_features import SCORE_FIELD, SIZE_CLASS_FIELD
 BASE_SUBSET_PROPERTY = "r2cnn/base_subset"
 TOTAL_PROPERTY = "r2cnn/total"
 MIN_SCORE_PROPERTY = "r2cnn/min_score"
+RECOMMENDED_PROPERTY = "r2cnn/recommended_score"  # the model's recommended score: where the slider starts
 CLASSES_PROPERTY = "r2cnn/size_classes"  # the size classes shown, comma-separated; absent: every class
 
 
@@ -41,8 +42,14 @@ def score_subset(base_subset: str, min_score: float, size_classes=None) -> str:
 
 
 def current_min_score(layer: QgsVectorLayer) -> float:
-    """The threshold last applied to this layer (0 when it was never filtered)."""
-    return float(layer.customProperty(MIN_SCORE_PROPERTY, 0.0) or 0.0)
+    """The threshold last applied to this layer; never filtered: the model's recommended score, else 0.
+
+    The layer itself holds every detection down to the run's minimum score, so the slider can go lower.
+    """
+    stored = layer.customProperty(MIN_SCORE_PROPERTY)
+    if stored is None:
+        stored = layer.customProperty(RECOMMENDED_PROPERTY)
+    return float(stored or 0.0)
 
 
 def total_count(layer: QgsVectorLayer) -> int:

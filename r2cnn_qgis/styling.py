@@ -27,6 +27,7 @@ from qgis.PyQt.QtGui import QColor, QFont
 
 from .detection_features import SCORE_FIELD
 from .paths import style_path
+from .score_filter import RECOMMENDED_PROPERTY
 
 LOG_TAG = "R2-CNN"
 CLASS_BREAKS = (0.5, 0.7, 0.85)  # a class boundary means the same score whatever the run's threshold
@@ -113,8 +114,14 @@ def score_labeling(max_scale: float = LABEL_MAX_SCALE) -> QgsVectorLayerSimpleLa
     return QgsVectorLayerSimpleLabeling(settings)
 
 
-def apply_aircraft_style(layer: QgsVectorLayer, min_score: float = DEFAULT_MIN_SCORE) -> bool:
-    """The QML's attribute settings, then classes from min_score and labels; False (and a log line) on failure."""
+def apply_aircraft_style(layer: QgsVectorLayer, min_score: float = DEFAULT_MIN_SCORE,
+                         recommended_score: float | None = None) -> bool:
+    """The QML's attribute settings, then classes from min_score and labels; False (and a log line) on failure.
+
+    recommended_score (the model's) is where the confidence slider starts on this layer.
+    """
+    if recommended_score is not None:
+        layer.setCustomProperty(RECOMMENDED_PROPERTY, max(float(recommended_score), float(min_score)))
     message, ok = layer.loadNamedStyle(str(style_path()), QML_CATEGORIES)
     if not ok:
         QgsMessageLog.logMessage(f"could not apply {style_path()}: {message}", LOG_TAG, Qgis.MessageLevel.Warning)
