@@ -11,11 +11,21 @@ from .qt_compat import field_type
 
 ensure_engine_importable()
 
-from engine.outputs.fields import DETECTION_FIELDS, DETECTION_LAYER, INTEGER64, REAL, SCORE, STRING  # noqa: E402
+from engine.ops.aircraft_size import SIZE_CLASS_NAMES  # noqa: E402
+from engine.outputs.detection_rows import detection_rows  # noqa: E402
+from engine.outputs.fields import (  # noqa: E402
+    DETECTION_FIELDS,
+    DETECTION_LAYER,
+    INTEGER64,
+    REAL,
+    SCORE,
+    SIZE_CLASS,
+    STRING,
+)
 
 SCORE_FIELD = SCORE  # what the slider, the filter and the colour classes read
-SIZE_CLASS_FIELD = "size_class"
-SIZE_CLASSES = ("light", "business", "narrow body", "wide body")  # smallest first: the dock's order
+SIZE_CLASS_FIELD = SIZE_CLASS  # what the dock counts and filters by
+SIZE_CLASSES = SIZE_CLASS_NAMES  # smallest first: the dock's order
 __all__ = ["DETECTION_LAYER", "SCORE_FIELD", "detection_fields", "qgis_fields", "scene_features"]
 _QGIS_TYPES = {  # engine kind -> (QMetaType name, QGIS type name)
     REAL: ("Double", "double"),
@@ -34,17 +44,15 @@ def qgis_fields(schema: Sequence) -> QgsFields:
 
 
 def detection_fields() -> QgsFields:
-    """score: detector confidence; patch_score: the gate's confidence for the patch; label; source raster."""
+    """score, patch_score (the gate), label, source raster, length_m / width_m / size_class (engine.outputs.fields)."""
     return qgis_fields(DETECTION_FIELDS)
 
 
 def scene_features(scene, fields: QgsFields) -> Iterator[QgsFeature]:
     """One polygon feature per detection, built from the engine's closed rings in the raster CRS."""
-    for ring_map, score, patch_score, label in zip(
-        scene.rings_map, scene.scores, scene.patch_scores, scene.labels, strict=True
-    ):
+    for ring_map, values in detection_rows(scene):
         feature = QgsFeature(fields)
         points = [QgsPointXY(float(x_map), float(y_map)) for x_map, y_map in ring_map]
         feature.setGeometry(QgsGeometry.fromPolygonXY([points]))
-        feature.setAttributes([float(score), float(patch_score), str(label), str(scene.source)])
+        feature.setAttributes(list(values))  # None: NULL
         yield feature

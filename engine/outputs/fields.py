@@ -20,12 +20,16 @@ class Field:
 
 
 SCORE, PATCH_SCORE, LABEL, SOURCE = "score", "patch_score", "label", "source"
+LENGTH_M, WIDTH_M, SIZE_CLASS = "length_m", "width_m", "size_class"
 DETECTION_LAYER = "aircraft"
 DETECTION_FIELDS = (
     Field(SCORE, REAL, 10, 4),  # the detector's confidence
     Field(PATCH_SCORE, REAL, 10, 4),  # the gate's confidence for the patch; a Shapefile (DBF) keeps patch_scor
     Field(LABEL, STRING, 32),
     Field(SOURCE, STRING, 254),  # the raster's name
+    Field(LENGTH_M, REAL, 7, 1),  # the box's longer side on the ground (ops.aircraft_size); NULL: unknown
+    Field(WIDTH_M, REAL, 7, 1),  # its shorter side
+    Field(SIZE_CLASS, STRING, 16),  # light / business / narrow body / wide body, by length_m
 )
 
 ERROR_LAYERS = ("true_positive", "false_positive", "false_negative")  # CLI and plugin alike

@@ -13,6 +13,7 @@ from osgeo import gdal, ogr, osr
 from engine.atomic_output import StagedOutput
 from engine.atomic_output import check_output_path as check_file_path
 from engine.errors import OutputError
+from engine.outputs.detection_rows import detection_rows
 from engine.outputs.fields import DETECTION_FIELDS, DETECTION_LAYER, INTEGER64, REAL, STRING, Field
 
 OGR_KINDS = {REAL: ogr.OFTReal, INTEGER64: ogr.OFTInteger64, STRING: ogr.OFTString}
@@ -116,13 +117,14 @@ def _write(results: Sequence, path: str, srs: osr.SpatialReference | None, fmt: 
             layer.StartTransaction()
             for result in results:
                 to_layer = transform_to(result.crs_wkt, srs)
-                for ring_map, score, patch_score, label in zip(
-                    result.rings_map, result.scores, result.patch_scores, result.labels, strict=True
-                ):
+                for ring_map, values in detection_rows(result):
                     feature = ogr.Feature(definition)
                     feature.SetGeometry(ring_polygon(ring_map, to_layer))
-                    for index, value in enumerate((float(score), float(patch_score), str(label), result.source)):
-                        feature.SetField(index, value)
+                    for index, value in enumerate(values):
+                        if value is None:
+                            feature.SetFieldNull(index)
+                        else:
+                            feature.SetField(index, value)
                     layer.CreateFeature(feature)
             layer.CommitTransaction()
         finally:

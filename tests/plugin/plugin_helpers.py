@@ -48,8 +48,9 @@ def box_map(col: int, row: int, size_px: int = BLOB_PX) -> tuple[float, float, f
             x0 + (col + size_px) * SCENE_GSD_M, y_top - row * SCENE_GSD_M)
 
 
-def detection_layer(scores=SCORES, provider="memory", tmp_path=None):
-    """A detection layer with the plugin's schema and the given scores (memory or GeoPackage)."""
+def detection_layer(scores=SCORES, provider="memory", tmp_path=None, size_classes=None):
+    """A detection layer with the plugin's schema and the given scores (memory or GeoPackage): 12 m boxes,
+    of size class "light" unless size_classes names one per score."""
     from qgis.core import (
         QgsCoordinateTransformContext,
         QgsFeature,
@@ -65,10 +66,11 @@ def detection_layer(scores=SCORES, provider="memory", tmp_path=None):
     layer.dataProvider().addAttributes(detection_fields().toList())
     layer.updateFields()
     features = []
-    for index, score in enumerate(scores):
+    size_classes = size_classes or ("light",) * len(scores)
+    for index, (score, size_class) in enumerate(zip(scores, size_classes, strict=True)):
         feature = QgsFeature(layer.fields())
         feature.setGeometry(QgsGeometry.fromRect(QgsRectangle(index * 20.0, 0.0, index * 20.0 + 12.0, 12.0)))
-        feature.setAttributes([score, 0.9, "aircraft", "scene.tif"])
+        feature.setAttributes([score, 0.9, "aircraft", "scene.tif", 12.0, 12.0, size_class])
         features.append(feature)
     assert layer.dataProvider().addFeatures(features)
     if provider == "memory":

@@ -119,18 +119,12 @@ def test_a_point_layer_with_a_score_field_is_filtered_too(qgis_app):
 
 def test_size_classes_are_counted_at_the_slider_and_can_be_hidden(qgis_app):
     """The dock's per-class counts follow the slider; unticking a class filters it out."""
-    from qgis.core import QgsField, QgsProject
+    from qgis.core import QgsProject
 
     from r2cnn_qgis.confidence_dock import ConfidenceDock
-    from r2cnn_qgis.qt_compat import field_type
 
-    layer = detection_layer(scores=(0.4, 0.6, 0.7, 0.9, 0.95))
-    layer.dataProvider().addAttributes([QgsField("size_class", field_type("QString"), "string", 16)])
-    layer.updateFields()
     classes = ("light", "narrow body", "narrow body", "wide body", "narrow body")
-    index = layer.fields().indexOf("size_class")
-    assert layer.dataProvider().changeAttributeValues(
-        {feature.id(): {index: name} for feature, name in zip(layer.getFeatures(), classes, strict=True)})
+    layer = detection_layer(scores=(0.4, 0.6, 0.7, 0.9, 0.95), size_classes=classes)
     QgsProject.instance().addMapLayer(layer)
     try:
         dock = ConfidenceDock()
@@ -160,9 +154,8 @@ def test_layers_without_size_classes_show_no_class_row(qgis_app):
     from r2cnn_qgis.confidence_dock import ConfidenceDock
 
     layer = detection_layer()
-    if layer.fields().indexOf("size_class") >= 0:  # written by an older version: drop the field
-        layer.dataProvider().deleteAttributes([layer.fields().indexOf("size_class")])
-        layer.updateFields()
+    layer.dataProvider().deleteAttributes([layer.fields().indexOf("size_class")])  # as an older version wrote
+    layer.updateFields()
     QgsProject.instance().addMapLayer(layer)
     try:
         dock = ConfidenceDock()

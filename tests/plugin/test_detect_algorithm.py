@@ -47,7 +47,8 @@ def test_finds_every_aircraft_in_the_raster_crs(qgis_app, scene, blob_model):
 
     layer = result["OUTPUT"]
     assert layer.crs().authid() == SCENE_CRS
-    assert [f.name() for f in layer.fields()] == ["score", "patch_score", "label", "source"]
+    assert [f.name() for f in layer.fields()] == [
+        "score", "patch_score", "label", "source", "length_m", "width_m", "size_class"]
     assert result["DETECTIONS"] == len(AIRCRAFT_PX) == layer.featureCount()
     assert_same_boxes(feature_boxes(layer), truth)
     for feature in layer.getFeatures():
@@ -55,6 +56,8 @@ def test_finds_every_aircraft_in_the_raster_crs(qgis_app, scene, blob_model):
         assert 0.5 <= feature["patch_score"] <= 1.0  # it passed the gate
         assert feature["label"] == "aircraft"
         assert feature["source"] == "scene.tif"
+        assert feature["length_m"] == feature["width_m"] == pytest.approx(12.0)  # 6 px blobs at 2 m
+        assert feature["size_class"] == "light"
 
 
 def test_writes_a_geopackage_and_honours_the_score_threshold(qgis_app, scene, blob_model, tmp_path):

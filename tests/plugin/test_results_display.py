@@ -63,7 +63,7 @@ def test_display_expression_map_tip_labels_aliases_and_precision(qgis_app):
 
     fields = layer.fields()
     assert [fields.field(i).displayName() for i in range(fields.count())] == [
-        "Score", "Gate score", "Label", "Source raster"]
+        "Score", "Gate score", "Label", "Source raster", "Length (m)", "Width (m)", "Size class"]
     shown = []
     for index in (fields.indexOf("score"), fields.indexOf("patch_score")):
         setup = layer.editorWidgetSetup(index)

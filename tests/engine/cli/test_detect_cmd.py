@@ -10,6 +10,7 @@ import pytest
 from osgeo import ogr
 
 from engine.cli.main import main
+from engine.ops.aircraft_size import size_classes
 from tests.engine.hostile_files import write_torch_like_pickle
 
 
@@ -47,6 +48,12 @@ def test_detect_writes_one_feature_per_blob_and_stats(tmp_path, capsys, blob_mod
     assert code == 0, err
     assert _count(out) == 2
     assert "2 aircraft" in err and "on cpu" in err
+    dataset = ogr.Open(str(out))
+    for feature in dataset.GetLayerByName("aircraft"):  # sizes: the box's sides in metres (UTM, 2 m pixels)
+        x0, x1, y0, y1 = feature.GetGeometryRef().GetEnvelope()
+        sides = sorted((x1 - x0, y1 - y0))
+        assert (feature["width_m"], feature["length_m"]) == pytest.approx(sides, abs=0.01)
+        assert 8 <= feature["length_m"] <= 20 and feature["size_class"] == size_classes([feature["length_m"]])[0]
     report = json.loads(stats.read_text())["rasters"][0]
     assert report["patches_total"] == 6 and report["detections"] == 2 and report["device"] == "cpu"
     assert report["peak_rss_mb"] > 0 and "network" in report["stage_seconds"]
