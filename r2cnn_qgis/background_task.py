@@ -84,7 +84,8 @@ class DetectionRun:
                         "Aircraft detection finished but its result layer could not be found.")
             return
         layer.setName(result_layer_name(self.raster.name()))
-        apply_aircraft_style(layer, float(results.get("SCORE_THRESHOLD", DEFAULT_MIN_SCORE)))
+        apply_aircraft_style(layer, float(results.get("SCORE_THRESHOLD", DEFAULT_MIN_SCORE)),
+                             results.get("RECOMMENDED_SCORE"))
         add_above(self.project, layer, self.raster)
         expand_legend(self.project, layer)
         self.result_layer = layer

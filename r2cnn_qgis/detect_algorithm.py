@@ -61,6 +61,7 @@ class DetectAircraftAlgorithm(QgsProcessingAlgorithm):
     EXTENT = "EXTENT"
     OUTPUT = "OUTPUT"
     DETECTIONS = "DETECTIONS"
+    RECOMMENDED_SCORE = "RECOMMENDED_SCORE"
 
     def __init__(self):
         super().__init__()
@@ -154,6 +155,7 @@ class DetectAircraftAlgorithm(QgsProcessingAlgorithm):
         )
         self.addOutput(QgsProcessingOutputNumber(self.DETECTIONS, "Number of aircraft detected"))
         self.addOutput(QgsProcessingOutputNumber(self.SCORE_THRESHOLD, "Minimum score the run kept"))
+        self.addOutput(QgsProcessingOutputNumber(self.RECOMMENDED_SCORE, "The model's recommended score"))
 
     def checkParameterValues(self, parameters, context):
         """A missing dependency is refused before the run, where every caller says it once.
@@ -248,16 +250,18 @@ class DetectAircraftAlgorithm(QgsProcessingAlgorithm):
             if not sink.addFeature(feature, QgsFeatureSink.Flag.FastInsert):
                 raise QgsProcessingException(f"could not write a detection: {sink.lastError()}")
         del sink  # closes the file, so its default style can be stored beside the features
-        problem = style_file_output(dest_id, self._config.score_threshold)
+        problem = style_file_output(dest_id, scene.stats.score_threshold, scene.stats.model_score_threshold)
         if problem:
             feedback.pushWarning(f"The output has no stored style: {problem}")
         if context.willLoadLayerOnCompletion(dest_id):
             details = context.layerToLoadOnCompletionDetails(dest_id)
             name = result_layer_name(self._raster_name)
-            details.setPostProcessor(AircraftStylePostProcessor.create(name, scene.stats.score_threshold))
+            details.setPostProcessor(AircraftStylePostProcessor.create(
+                name, scene.stats.score_threshold, scene.stats.model_score_threshold))
         self._log_stats(scene, feedback)
         kept = scene.stats.score_threshold  # the model's when the parameter was left empty
-        return {self.OUTPUT: dest_id, self.DETECTIONS: len(scene.scores), self.SCORE_THRESHOLD: kept}
+        return {self.OUTPUT: dest_id, self.DETECTIONS: len(scene.scores), self.SCORE_THRESHOLD: kept,
+                self.RECOMMENDED_SCORE: scene.stats.model_score_threshold}
 
     def _model_path(self, parameters, context) -> str | None:
         """The MODEL file; None: the engine picks the bundled model for the precision (or says it is missing)."""

@@ -150,7 +150,7 @@ def store_default_style(layer: QgsVectorLayer) -> str | None:
     return error or None
 
 
-def style_file_output(destination: str, min_score: float) -> str | None:
+def style_file_output(destination: str, min_score: float, recommended_score: float | None = None) -> str | None:
     """A Processing output written to a .gpkg gets the aircraft style as its default (None when done or n/a).
 
     Runs after the sink is closed, also where no layer is loaded (qgis_process, batch to files).
@@ -160,7 +160,7 @@ def style_file_output(destination: str, min_score: float) -> str | None:
     layer = QgsVectorLayer(destination, "aircraft", "ogr")
     if not layer.isValid():
         return f"{destination} cannot be read back"
-    if not apply_aircraft_style(layer, min_score):
+    if not apply_aircraft_style(layer, min_score, recommended_score):
         return f"could not apply {style_path()}"
     return store_default_style(layer)
 
@@ -180,15 +180,18 @@ def expand_legend(project, layer) -> None:
 class AircraftStylePostProcessor(QgsProcessingLayerPostProcessorInterface):
     """Applied by Processing when it loads the OUTPUT layer into the project (toolbox, batch, modeler)."""
 
-    def __init__(self, layer_name: str, min_score: float = DEFAULT_MIN_SCORE):
+    def __init__(self, layer_name: str, min_score: float = DEFAULT_MIN_SCORE,
+                 recommended_score: float | None = None):
         super().__init__()
         self.layer_name = layer_name
         self.min_score = min_score
+        self.recommended_score = recommended_score
 
     @classmethod
-    def create(cls, layer_name: str, min_score: float = DEFAULT_MIN_SCORE) -> AircraftStylePostProcessor:
+    def create(cls, layer_name: str, min_score: float = DEFAULT_MIN_SCORE,
+               recommended_score: float | None = None) -> AircraftStylePostProcessor:
         """Build one and keep a Python reference until Processing has used it."""
-        processor = cls(layer_name, min_score)
+        processor = cls(layer_name, min_score, recommended_score)
         _PENDING_POST_PROCESSORS.add(processor)
         return processor
 
@@ -198,7 +201,7 @@ class AircraftStylePostProcessor(QgsProcessingLayerPostProcessorInterface):
         if not isinstance(layer, QgsVectorLayer):
             return
         layer.setName(self.layer_name)
-        apply_aircraft_style(layer, self.min_score)
+        apply_aircraft_style(layer, self.min_score, self.recommended_score)
         if context.project() is not None:
             expand_legend(context.project(), layer)
         from qgis.utils import iface  # None outside the QGIS application (tests, qgis_process)

@@ -166,6 +166,7 @@ def _run_stats(
         gated=plan.gated,
         gate_threshold=plan.gate_threshold,
         score_threshold=plan.score_threshold,
+        model_score_threshold=float(detector.config.score_threshold),
         raster_size_px=(scene.width_px, scene.height_px),
         gsd_raster_m=scene.gsd_xy_m,
         gsd_model_m=scene.model_gsd_m,

@@ -23,7 +23,8 @@ class RunStats:
     device: str
     gated: bool
     gate_threshold: float
-    score_threshold: float
+    score_threshold: float  # what the run kept
+    model_score_threshold: float  # the model's recommended one (where the plugin's slider starts)
     raster_size_px: tuple[int, int]  # (width, height)
     gsd_raster_m: tuple[float, float]  # (x, y) ground size of a raster pixel
     gsd_model_m: float

@@ -112,6 +112,8 @@ def test_button_runs_in_the_background_and_adds_the_styled_layer_above_the_raste
     assert "score" in layer.displayExpression()
     assert plugin.dock.layer() is layer and plugin.dock.isVisibleTo(plugin.iface.window)  # window not shown
     assert plugin.dock.count_text() == f"{len(AIRCRAFT_PX)} of {len(AIRCRAFT_PX)} aircraft visible"
+    assert plugin.dock.threshold() == pytest.approx(0.5)  # the model's recommended score, not 0
+    assert layer.subsetString() == '"score" >= 0.500'  # the layer itself holds every detection kept
     assert plugin.iface.activeLayer() is layer  # Identify and the dock act on the result
     assert project.layerTreeRoot().findLayer(layer.id()).isExpanded()
     assert renderer.ranges()[0].lowerValue() == pytest.approx(0.5)  # the run's: the model's (write_test_model)

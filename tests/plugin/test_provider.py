@@ -39,7 +39,8 @@ def test_parameters_outputs_and_defaults(qgis_app):
     ensure_provider()
     algorithm = QgsApplication.processingRegistry().algorithmById("r2cnn:detectaircraft")
     assert [p.name() for p in algorithm.parameterDefinitions()] == EXPECTED_PARAMETERS
-    assert sorted(o.name() for o in algorithm.outputDefinitions()) == ["DETECTIONS", "OUTPUT", "SCORE_THRESHOLD"]
+    assert sorted(o.name() for o in algorithm.outputDefinitions()) == [
+        "DETECTIONS", "OUTPUT", "RECOMMENDED_SCORE", "SCORE_THRESHOLD"]
     definition = algorithm.parameterDefinition
     assert definition("SCORE_THRESHOLD").defaultValue() is None  # the model's, as r2cnn detect
     assert definition("USE_GATE").defaultValue() is True

@@ -110,6 +110,8 @@ def test_toolbox_run_styles_from_its_own_threshold(qgis_app, tmp_path):
             "OUTPUT": "TEMPORARY_OUTPUT"})
         layer = project.mapLayer(result["OUTPUT"])
         assert layer.renderer().ranges()[0].lowerValue() == pytest.approx(0.62)
+        assert result["RECOMMENDED_SCORE"] == pytest.approx(0.5)  # the blob model's
+        assert layer.customProperty("r2cnn/recommended_score") == pytest.approx(0.62)  # never below the run's
         assert project.layerTreeRoot().findLayer(layer.id()).isExpanded()
     finally:
         project.clear()
