@@ -25,7 +25,7 @@ from .detection_features import detection_fields, scene_features
 from .help_text import help_url, panel_html
 from .parameter_display import two_decimals, with_help
 from .paths import icon_path
-from .styling import AircraftStylePostProcessor, result_layer_name, style_file_output
+from .styling import AircraftStylePostProcessor, apply_aircraft_style, result_layer_name, style_file_output
 
 ensure_engine_importable()
 
@@ -250,7 +250,9 @@ class DetectAircraftAlgorithm(QgsProcessingAlgorithm):
             if not sink.addFeature(feature, QgsFeatureSink.Flag.FastInsert):
                 raise QgsProcessingException(f"could not write a detection: {sink.lastError()}")
         del sink  # closes the file, so its default style can be stored beside the features
-        problem = style_file_output(dest_id, scene.stats.score_threshold, scene.stats.model_score_threshold)
+        stats = scene.stats
+        problem = style_file_output(
+            dest_id, lambda layer: apply_aircraft_style(layer, stats.score_threshold, stats.model_score_threshold))
         if problem:
             feedback.pushWarning(f"The output has no stored style: {problem}")
         if context.willLoadLayerOnCompletion(dest_id):

@@ -21,7 +21,6 @@ from qgis.core import (
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
     QgsProcessingParameterString,
-    QgsSingleSymbolRenderer,
     QgsUnitTypes,
     QgsVectorLayer,
     QgsWkbTypes,
@@ -34,7 +33,7 @@ from .detection_features import qgis_fields
 from .help_text import help_url, panel_html
 from .parameter_display import two_decimals, with_help
 from .paths import icon_path
-from .styling import outline_symbol
+from .styling import apply_outline_style, style_file_output
 
 ensure_engine_importable()
 
@@ -173,6 +172,10 @@ class EvaluateDetectionsAlgorithm(QgsProcessingAlgorithm):
                 feature.setAttributes([feature_id, score, iou, matched, evaluation.sets[0].name])
                 if not sink.addFeature(feature, QgsFeatureSink.Flag.FastInsert):
                     raise QgsProcessingException(f"could not write a {key} feature: {sink.lastError()}")
+            del sink  # closes the file, so its default style can be stored beside the features
+            problem = style_file_output(dest_id, lambda layer, colour=colour: apply_outline_style(layer, colour))
+            if problem:
+                feedback.pushWarning(f"{title} has no stored style: {problem}")
             if context.willLoadLayerOnCompletion(dest_id):
                 processor = ErrorStylePostProcessor(title, colour)
                 _PENDING.add(processor)
@@ -269,5 +272,4 @@ class ErrorStylePostProcessor(QgsProcessingLayerPostProcessorInterface):
         _PENDING.discard(self)
         if isinstance(layer, QgsVectorLayer):
             layer.setName(self.name)
-            layer.setRenderer(QgsSingleSymbolRenderer(outline_symbol(self.colour)))
-            layer.triggerRepaint()
+            apply_outline_style(layer, self.colour)

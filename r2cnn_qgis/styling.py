@@ -6,6 +6,8 @@ with a dark halo (visible on concrete and on dark ground), and score labels once
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from qgis.core import (
     Qgis,
     QgsFillSymbol,
@@ -18,6 +20,7 @@ from qgis.core import (
     QgsProperty,
     QgsRendererRange,
     QgsSimpleFillSymbolLayer,
+    QgsSingleSymbolRenderer,
     QgsTextBufferSettings,
     QgsTextFormat,
     QgsVectorLayer,
@@ -150,19 +153,26 @@ def store_default_style(layer: QgsVectorLayer) -> str | None:
     return error or None
 
 
-def style_file_output(destination: str, min_score: float, recommended_score: float | None = None) -> str | None:
-    """A Processing output written to a .gpkg gets the aircraft style as its default (None when done or n/a).
+def style_file_output(destination: str, style: Callable[[QgsVectorLayer], bool]) -> str | None:
+    """A Processing output written to a .gpkg gets style(layer) as its default (None when done or n/a).
 
     Runs after the sink is closed, also where no layer is loaded (qgis_process, batch to files).
     """
     if not destination.split("|", 1)[0].lower().endswith(".gpkg"):
         return None
-    layer = QgsVectorLayer(destination, "aircraft", "ogr")
+    layer = QgsVectorLayer(destination, "output", "ogr")
     if not layer.isValid():
         return f"{destination} cannot be read back"
-    if not apply_aircraft_style(layer, min_score, recommended_score):
-        return f"could not apply {style_path()}"
+    if not style(layer):
+        return "the style could not be applied"
     return store_default_style(layer)
+
+
+def apply_outline_style(layer: QgsVectorLayer, colour: str) -> bool:
+    """One coloured outline over a dark halo for every box (the evaluation's error layers)."""
+    layer.setRenderer(QgsSingleSymbolRenderer(outline_symbol(colour)))
+    layer.triggerRepaint()
+    return True
 
 
 def expand_legend(project, layer) -> None:

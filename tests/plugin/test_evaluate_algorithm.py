@@ -211,3 +211,17 @@ def test_geographic_detections_are_matched_in_metres_and_the_report_is_an_html_o
     algorithm = QgsApplication.processingRegistry().algorithmById(ALGORITHM)
     assert isinstance(algorithm.outputDefinition("REPORT"), QgsProcessingOutputHtml)  # the Results Viewer shows it
     assert algorithm.displayName() == "Evaluate aircraft detections" and "IoU" in algorithm.shortHelpString()
+
+
+def test_error_layers_written_to_geopackages_reopen_with_their_colours(qgis_app, tmp_path):
+    from qgis.core import QgsVectorLayer
+
+    from r2cnn_qgis.evaluate_algorithm import ERROR_OUTPUTS
+
+    paths = {name: str(tmp_path / f"{name.lower()}.gpkg") for name in OUTPUTS}
+    run({"DETECTIONS": polygon_layer(DETECTIONS, scores=SCORES), "REFERENCE": polygon_layer(TRUTH),
+         "SCORE_THRESHOLD": 0.5, "REPORT": str(tmp_path / "r.html"), **paths})
+    for name, _title, colour in ERROR_OUTPUTS:
+        reopened = QgsVectorLayer(paths[name], name, "ogr")  # as a later session opens it: the stored style
+        assert reopened.renderer().type() == "singleSymbol", name
+        assert reopened.renderer().symbol().symbolLayer(1).strokeColor().name() == colour
