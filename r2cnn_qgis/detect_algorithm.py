@@ -35,7 +35,7 @@ from engine.errors import DetectionCancelled, R2cnnError, SettingsError  # noqa:
 from engine.runtime.run_settings import check_tile_size  # noqa: E402
 
 PRECISION_LABELS = (  # one per PRECISIONS entry, same order
-    "Automatic (INT8 on CPU, fp32 on a GPU)",
+    "Automatic (INT8 on CPUs that run it exactly, else fp32)",
     "INT8 (faster on CPU)",
     "fp32 (reference)",
 )
