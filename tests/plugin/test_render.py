@@ -107,7 +107,8 @@ def test_real_model_finds_the_known_aircraft_of_a_generated_scene(qgis_app, tmp_
     truth = write_scene_geotiff(scene_path, 1024, 1024, seed=3, n_airports=1, bands=1, dtype="uint16")
     raster, layer = detect_and_style(scene_path, {})
     assert layer.crs() == raster.crs()
-    assert [f.name() for f in layer.fields()] == ["score", "patch_score", "label", "source"]
+    assert [f.name() for f in layer.fields()] == [
+        "score", "patch_score", "label", "source", "length_m", "width_m", "size_class"]
 
     extent, size_x, size_y = raster.extent(), raster.rasterUnitsPerPixelX(), raster.rasterUnitsPerPixelY()
     boxes_px, scores = [], []
@@ -129,11 +130,12 @@ def test_real_model_finds_the_known_aircraft_of_a_generated_scene(qgis_app, tmp_
 
 @pytest.mark.skipif(not BUNDLED_MODEL.is_file(), reason=f"the shipped model {BUNDLED_MODEL} is not there yet")
 def test_precision_picks_the_bundled_model_that_runs(qgis_app, tmp_path):
-    """No MODEL: INT8 window graph by default on the CPU, the fp32 reference when asked; same aircraft count
-    give or take a few."""
+    """No MODEL: INT8 window graph by default on a CPU that runs it exactly (else fp32), the fp32 reference
+    when asked; same aircraft count give or take a few."""
     import processing
     from qgis.core import QgsProcessingFeedback
 
+    from engine.runtime.cpu_features import int8_exact_cpu
     from engine.synthetic.scene_generator import write_scene_geotiff
 
     class Log(QgsProcessingFeedback):
@@ -147,7 +149,8 @@ def test_precision_picks_the_bundled_model_that_runs(qgis_app, tmp_path):
     write_scene_geotiff(tmp_path / "airport.tif", 1024, 1024, seed=3, n_airports=1, bands=1, dtype="uint16")
     ensure_provider()
     counts = {}
-    for precision, expected in ((0, "r2cnn_aircraft.window.int8.onnx"), (2, "r2cnn_aircraft.onnx")):
+    automatic = "r2cnn_aircraft.window.int8.onnx" if int8_exact_cpu() else "r2cnn_aircraft.onnx"
+    for precision, expected in ((0, automatic), (2, "r2cnn_aircraft.onnx")):
         log = Log()
         result = processing.run(
             "r2cnn:detectaircraft",
