@@ -130,12 +130,12 @@ def test_real_model_finds_the_known_aircraft_of_a_generated_scene(qgis_app, tmp_
 
 @pytest.mark.skipif(not BUNDLED_MODEL.is_file(), reason=f"the shipped model {BUNDLED_MODEL} is not there yet")
 def test_precision_picks_the_bundled_model_that_runs(qgis_app, tmp_path):
-    """No MODEL: INT8 window graph by default on a CPU that runs it exactly (else fp32), the fp32 reference
-    when asked; same aircraft count give or take a few."""
+    """No MODEL: the engine's automatic file on the CPU (INT8 windows where INT8 is exact), the fp32
+    reference when asked; same aircraft count give or take a few."""
     import processing
     from qgis.core import QgsProcessingFeedback
 
-    from engine.runtime.cpu_features import int8_exact_cpu
+    from engine.runtime import bundled_model_for
     from engine.synthetic.scene_generator import write_scene_geotiff
 
     class Log(QgsProcessingFeedback):
@@ -149,7 +149,7 @@ def test_precision_picks_the_bundled_model_that_runs(qgis_app, tmp_path):
     write_scene_geotiff(tmp_path / "airport.tif", 1024, 1024, seed=3, n_airports=1, bands=1, dtype="uint16")
     ensure_provider()
     counts = {}
-    automatic = "r2cnn_aircraft.window.int8.onnx" if int8_exact_cpu() else "r2cnn_aircraft.onnx"
+    automatic = bundled_model_for("auto", "cpu").name  # INT8 windows, or fp32 windows where INT8 saturates
     for precision, expected in ((0, automatic), (2, "r2cnn_aircraft.onnx")):
         log = Log()
         result = processing.run(
