@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import sys
 
+from engine.cli.output_rule import check_run_outputs
 from engine.errors import CliError
 
 
@@ -31,6 +33,7 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--write-config", metavar="PATH", help="write a ModelConfig JSON with these anchor sizes"
     )
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --write-config file")
     parser.set_defaults(func=run)
 
 
@@ -50,6 +53,9 @@ def run(args) -> int:
         raise CliError("-k must be at least 1")
     if not args.gsd > 0:
         raise CliError("--gsd must be positive")
+    if not math.isfinite(args.gsd):
+        raise CliError("--gsd must be a finite number of metres")
+    check_run_outputs({"--write-config": args.write_config}, args.overwrite)
     root = args.dataset or str(DEFAULT_AIRBUS_ROOT)
     if args.dataset and not os.path.isdir(args.dataset):
         raise CliError(f"dataset folder not found: {args.dataset}")
@@ -80,7 +86,7 @@ def run(args) -> int:
     print("anchor sizes (px): " + ", ".join(f"{s:.2f}" for s in anchor_sizes))
     if args.write_config:
         config = dataclasses.replace(ModelConfig(), gsd_m=args.gsd, anchor_sizes_px=tuple(anchor_sizes))
-        _write_atomically(args.write_config, config.to_json() + "\n")
+        _write_atomically(args.write_config, config.to_json() + "\n", args.overwrite)
         print(f"config: {args.write_config}")
     return 0
 
@@ -92,9 +98,9 @@ def _concat(arrays):
     return np.concatenate(arrays) if arrays else np.zeros((0, 4), dtype=np.float32)
 
 
-def _write_atomically(path: str, text: str) -> None:
+def _write_atomically(path: str, text: str, overwrite: bool) -> None:
     """Temp file in the same folder, then rename: never a half-written config."""
     from engine.atomic_output import atomic_output
 
-    with atomic_output(path, suffix=".json") as tmp, open(tmp, "w") as out:
+    with atomic_output(path, suffix=".json", overwrite=overwrite) as tmp, open(tmp, "w") as out:
         out.write(text)

@@ -97,6 +97,9 @@ def run(args) -> int:
         raise CliError("--object-scale must be between 0.25 and 4")
     if evaluate_labelled.wanted(args):
         return evaluate_labelled.run_labelled(args, _progress)
+    from engine.cli.output_rule import check_run_outputs
+
+    check_run_outputs({"--json": args.json}, args.overwrite, [args.model, *(args.scenes or [])])
     if args.split == "none":
         if not args.scenes:
             raise CliError("--split none needs --scenes")
@@ -145,7 +148,7 @@ def run(args) -> int:
         }
         if scenes is not None:
             payload["scenes"] = scenes
-        _write_json(args.json, payload)
+        _write_json(args.json, payload, args.overwrite)
         print(f"json: {args.json}")
     return 0
 
@@ -154,7 +157,7 @@ def _scenes_only(args) -> int:
     """--split none: just the whole-scene table."""
     scenes = _scene_report(args)
     if args.json:
-        _write_json(args.json, {"model": args.model, "scenes": scenes})
+        _write_json(args.json, {"model": args.model, "scenes": scenes}, args.overwrite)
         print(f"json: {args.json}")
     return 0
 
@@ -215,9 +218,9 @@ def _progress(total: int, quiet: bool):
     return update
 
 
-def _write_json(path: str, payload: dict) -> None:
-    """Temp file in the same folder, then rename."""
+def _write_json(path: str, payload: dict, overwrite: bool) -> None:
+    """Temp file in the same folder, then rename (exclusively without --overwrite)."""
     from engine.atomic_output import atomic_output
 
-    with atomic_output(path, suffix=".json") as tmp, open(tmp, "w") as out:
+    with atomic_output(path, suffix=".json", overwrite=overwrite) as tmp, open(tmp, "w") as out:
         json.dump(payload, out, indent=2)

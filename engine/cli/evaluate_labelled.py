@@ -36,14 +36,14 @@ def run_labelled(args, progress) -> int:
     """Read, check the outputs, evaluate (or score the layer), print, write the report folder and JSON."""
     import dataclasses
 
-    from engine.atomic_output import check_output_path
+    from engine.cli.output_rule import check_run_outputs
     from engine.config import DetectConfig
     from engine.datasets.readers import read_labelled
     from engine.errors import R2cnnError
     from engine.evaluation.labelled_eval import evaluate_rasters, score_layer
     from engine.evaluation.metrics import MIN_SCORE
     from engine.evaluation.report_content import to_dict, to_text
-    from engine.evaluation.report_folder import check_report_folder, write_report_folder
+    from engine.evaluation.report_folder import check_report_folder, report_paths, write_report_folder
     from engine.runtime.run_settings import check_fraction, stream_gate_threshold
 
     if not 0.0 < args.iou <= 1.0:
@@ -64,8 +64,9 @@ def run_labelled(args, progress) -> int:
         inputs += [args.detections] if args.detections else []
         if args.report_dir:
             check_report_folder(args.report_dir, args.overwrite, inputs)
-        if args.json:
-            check_output_path(args.json, True, inputs)
+        folder = report_paths(args.report_dir) if args.report_dir and os.path.isdir(args.report_dir) else {}
+        named = {f"--report-dir's {os.path.basename(p)}": p for p in folder.values()}
+        check_run_outputs({**named, "--json": args.json}, args.overwrite, [*inputs, args.model])
         if args.detections:
             field = None if args.score_field.lower() == "none" else args.score_field
             evaluation = score_layer(data, args.detections, field, score_threshold=args.score_threshold or 0.0,
@@ -87,18 +88,18 @@ def run_labelled(args, progress) -> int:
                 print(f"warning: {note}")
             print("report: " + ", ".join(os.path.basename(p) for p in files.paths.values()) + f" in {args.report_dir}")
         if args.json:
-            _write_json(args.json, to_dict(evaluation))
+            _write_json(args.json, to_dict(evaluation), args.overwrite)
             print(f"json: {args.json}")
     except R2cnnError as exc:
         raise CliError(str(exc)) from exc
     return 0
 
 
-def _write_json(path: str, payload: dict) -> None:
-    """Temp file in the same folder, then rename."""
+def _write_json(path: str, payload: dict, overwrite: bool) -> None:
+    """Temp file in the same folder, then rename (exclusively without --overwrite)."""
     import json
 
     from engine.atomic_output import atomic_output
 
-    with atomic_output(path, suffix=".json") as tmp, open(tmp, "w") as out:
+    with atomic_output(path, suffix=".json", overwrite=overwrite) as tmp, open(tmp, "w") as out:
         json.dump(payload, out, indent=2)

@@ -8,8 +8,8 @@ import json
 import os
 import tempfile
 
-from engine.contract import GRAPHS, PATCH_GRAPH, WINDOW_GRAPH
-from engine.errors import CliError
+from engine.contract import CONFIG_KEY, GRAPHS, PATCH_GRAPH, WINDOW_GRAPH
+from engine.errors import CliError, first_line
 
 AIRBUS_LICENCE = (
     "Trained on the Airbus Aircraft Detection sample dataset (Airbus DS Intelligence, annotations by Appen), "
@@ -71,24 +71,37 @@ def _calibrate(model, config, root: str, scenes: list[str]) -> tuple[dict, dict]
     return updates, {"validation_metrics": metrics}
 
 
+def _read_metadata(path: str) -> dict:
+    """--metadata: a JSON object of text keys (a binary, a list or a broken file is one line)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            extra = json.load(handle)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise CliError(f"--metadata {path} is not a readable JSON file ({first_line(exc, 120)})") from exc
+    if not isinstance(extra, dict):
+        raise CliError(f"--metadata {path} must hold a JSON object (key: value), not a {type(extra).__name__}")
+    if CONFIG_KEY in extra:
+        raise CliError(f"--metadata {path} may not set {CONFIG_KEY!r}: the configuration comes from the checkpoint")
+    return extra
+
+
 def run(args) -> int:
     """Rebuild the network from the checkpoint and write the ONNX graph atomically."""
+    from engine.cli.output_rule import check_run_outputs
     from engine.errors import ModelError
     from engine.export.onnx_export import export_onnx
     from engine.runtime.torch_runtime import load_torch_detector
 
-    if os.path.exists(args.output) and not args.overwrite:
-        raise CliError(f"{args.output} exists (use --overwrite)")
     if args.calibration_scenes and not args.calibrate:
         raise CliError("--calibration-scenes needs --calibrate")
+    inputs = [args.checkpoint, args.metadata]
+    check_run_outputs({"-o": args.output, "--weights-out": args.weights_out}, args.overwrite, inputs)
+    extra = _read_metadata(args.metadata) if args.metadata else {}
     try:
         model = load_torch_detector(args.checkpoint, device="cpu").model
     except ModelError as exc:
         raise CliError(str(exc)) from exc
-    metadata = {"licence": AIRBUS_LICENCE}
-    if args.metadata:
-        with open(args.metadata) as handle:
-            metadata.update(json.load(handle))
+    metadata = {"licence": AIRBUS_LICENCE, **extra}
     config = model.config
     if args.calibrate:
         from engine.datasets.airbus import DEFAULT_AIRBUS_ROOT

@@ -42,12 +42,10 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     """Check paths, calibrate and quantize, print what stayed fp32."""
+    from engine.cli.output_rule import check_run_outputs
     from engine.export.quantize import QuantizeOptions, quantize_model
 
-    if os.path.exists(args.output) and not args.overwrite:
-        raise CliError(f"{args.output} exists (use --overwrite)")
-    if os.path.abspath(args.output) == os.path.abspath(args.model):
-        raise CliError("the output must differ from the input model (fp32 stays the reference)")
+    check_run_outputs({"-o": args.output}, args.overwrite, [args.model])
     if args.calibration_patches < 1:
         raise CliError("--calibration-patches must be at least 1")
     if args.dataset is not None and not os.path.isdir(args.dataset):

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-
+from engine.cli.arg_types import positive_int
 from engine.errors import CliError
 
 
@@ -18,7 +17,7 @@ def register(subparsers) -> None:
     p.add_argument("--dataset", default=None, help="Airbus-form folder (default: ../shared/datasets/airbus-aircraft)")
     p.add_argument("--scenes", type=int, default=24, help="generated scenes to tile (3072 px each)")
     p.add_argument("--epochs", type=int, default=20)
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=positive_int, default=2)
     p.add_argument("--overwrite", action="store_true")
     p.set_defaults(func=run)
 
@@ -29,16 +28,16 @@ def run(args) -> int:
 
     import torch
 
+    from engine.cli.output_rule import check_run_outputs
     from engine.datasets.airbus import DEFAULT_AIRBUS_ROOT
     from engine.errors import ModelError
     from engine.network.checkpoint import save_checkpoint
     from engine.runtime.torch_runtime import load_torch_detector
     from engine.training.gate_tuning import GateTuningConfig, fit_gate, frozen_gate_features, tuning_patches
 
-    if os.path.exists(args.output) and not args.overwrite:
-        raise CliError(f"{args.output} exists (use --overwrite)")
     if args.scenes < 1 or args.epochs < 1:
         raise CliError("--scenes and --epochs must be at least 1")
+    check_run_outputs({"-o": args.output}, args.overwrite, [args.checkpoint])
     torch.set_num_threads(args.threads)
     try:
         model = load_torch_detector(args.checkpoint, device="cpu").model
