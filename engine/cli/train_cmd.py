@@ -4,12 +4,17 @@ fine-tune on the user's own labelled rasters (engine.cli.finetune_run)."""
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 
+from engine.cli.arg_types import non_negative_int, positive_float, positive_int
 from engine.cli.data_args import add_data_arguments, has_data
 from engine.config import DetectConfig, ModelConfig
 from engine.errors import CliError
 from engine.pipeline.raster_bands import STRETCH_MODES
+
+MAX_CROP_PX = 2048  # a crop is one batch element: past this it is a memory problem, not a training choice
+MAX_LR = 1.0  # SGD/AdamW on this network diverges long before
 
 
 def register(subparsers) -> None:
@@ -18,17 +23,17 @@ def register(subparsers) -> None:
     p.add_argument(
         "--dataset", default=None, help="folder in the Airbus form (default: ../shared/datasets/airbus-aircraft)"
     )
-    p.add_argument("--gsd", type=float, default=None,
+    p.add_argument("--gsd", type=positive_float, default=None,
                    help="model ground resolution in metres (default 2.0; fine-tuning: the --init model's)")
     p.add_argument("--loss", choices=("unified", "jol"), default="jol", help="unified loss (Eq. 1) or with JOL weights")
-    p.add_argument("--steps", type=int, default=3000)
-    p.add_argument("--lr", type=float, default=2e-3)
-    p.add_argument("--time-budget-min", type=float, default=None, help="end the schedule after this wall time")
-    p.add_argument("--crop", type=int, default=320, help="training crop in px (multiple of 64)")
-    p.add_argument("--positives", type=int, default=2, help="positive crops per batch (negatives: 3x)")
-    p.add_argument("--synthetic", type=int, default=None,
+    p.add_argument("--steps", type=positive_int, default=3000)
+    p.add_argument("--lr", type=positive_float, default=2e-3)
+    p.add_argument("--time-budget-min", type=positive_float, default=None, help="end the schedule after this wall time")
+    p.add_argument("--crop", type=positive_int, default=320, help="training crop in px (multiple of 64)")
+    p.add_argument("--positives", type=positive_int, default=2, help="positive crops per batch (negatives: 3x)")
+    p.add_argument("--synthetic", type=non_negative_int, default=None,
                    help="generated scenes mixed into training (default 48; 0 with --data / --coco)")
-    p.add_argument("--scenes", type=int, default=0,
+    p.add_argument("--scenes", type=non_negative_int, default=0,
                    help="training airports pasted into generated cluttered land, cached in OUT/scenes (default 0)")
     p.add_argument("--detector-negatives", action="store_true",
                    help="train the RPN and R-FCN on crops without aircraft too (false alarms on open land)")
@@ -40,7 +45,7 @@ def register(subparsers) -> None:
     )
     p.add_argument("--init", default=None, help="warm start from this checkpoint (.pt; RPN remapped to new anchors)")
     p.add_argument("--no-bf16", dest="bf16", action="store_false", help="float32 trunk (default bf16 if native)")
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=positive_int, default=2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="runs/r2cnn", help="run folder: checkpoint.pt, model.onnx (resumes if present)")
     group = add_data_arguments(p, "fine-tuning on your own labelled data (with --init resources/models/...pt)")
@@ -121,16 +126,23 @@ def run(args) -> int:
 
 def _check(args) -> tuple[float, float]:
     """The options every training run shares, checked before any data is read; returns the scale jitter."""
-    if args.crop % 64:
-        raise CliError("--crop must be a multiple of 64 (the attention block pools to 4 x 4 at stride 16)")
+    if args.crop % 64 or args.crop > MAX_CROP_PX:
+        raise CliError(f"--crop must be a multiple of 64 up to {MAX_CROP_PX} px, got {args.crop}"
+                       " (the attention block pools to 4 x 4 at stride 16)")
     try:
         jitter = tuple(float(v) for v in args.scale_jitter.split(","))
     except ValueError:
         jitter = ()
-    if len(jitter) != 2 or not 0 < jitter[0] <= jitter[1]:
+    if len(jitter) != 2 or not 0 < jitter[0] <= jitter[1] < math.inf:
         raise CliError(f"--scale-jitter must be 'low,high' with 0 < low <= high, got {args.scale_jitter!r}")
     if args.init is not None and not os.path.isfile(args.init):
         raise CliError(f"--init checkpoint not found: {args.init}")
+    if args.init is not None and args.init.lower().endswith(".onnx"):
+        raise CliError(f"--init {args.init} is an ONNX model: warm starts take the .pt checkpoint it was exported from")
+    if not 0.0 < args.val_fraction < 1.0:
+        raise CliError(f"--val-fraction must be between 0 and 1 (exclusive), got {args.val_fraction:g}")
+    if args.lr > MAX_LR:
+        raise CliError(f"--lr {args.lr:g} is past {MAX_LR:g}: training would diverge")
     if args.steps < 1:
         raise CliError("--steps must be at least 1")
     if args.scenes < 0:

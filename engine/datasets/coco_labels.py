@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import math
 import os
 from collections.abc import Sequence
 
@@ -79,11 +80,54 @@ def _load(json_path: str) -> dict:
         raise DatasetError(f"{json_path} is not a JSON file ({exc})") from exc
     if not isinstance(data, dict) or "images" not in data or "annotations" not in data:
         raise DatasetError(f"{json_path} is not COCO: it needs 'images' and 'annotations'")
-    for ann in data["annotations"]:
-        if "bbox" not in ann or len(ann["bbox"]) != 4 or "image_id" not in ann or "id" not in ann:
-            what = f"{json_path}: annotation {ann.get('id', '?')}"
-            raise DatasetError(f"{what} lacks an id, image_id or bbox [x, y, w, h]")
+    _check_types(data, json_path)
     return data
+
+
+def _check_types(data: dict, json_path: str) -> None:
+    """COCO's types, each wrong one named: integer ids, text file names, bbox of four finite numbers."""
+    def fail(what: str) -> None:
+        raise DatasetError(f"{json_path}: {what}")
+
+    for key in ("images", "annotations", "categories"):
+        if not isinstance(data.get(key, []), list) or not all(isinstance(e, dict) for e in data.get(key, [])):
+            fail(f"'{key}' must be a list of objects")
+    image_ids = set()
+    for image in data["images"]:
+        if not _is_int(image.get("id")):
+            fail(f"image {image.get('file_name', '?')!r} has id {image.get('id')!r}, not an integer")
+        if image["id"] in image_ids:
+            fail(f"image id {image['id']} is listed twice")
+        image_ids.add(image["id"])
+        if not isinstance(image.get("file_name"), str) or not image["file_name"]:
+            fail(f"image {image['id']} has file_name {image.get('file_name')!r}, not a file name")
+        for size in ("width", "height"):
+            if size in image and not (_is_int(image[size]) and image[size] > 0):
+                fail(f"image {image['id']} has {size} {image[size]!r}, not a positive integer")
+    for category in data.get("categories", []):
+        if not _is_int(category.get("id")):
+            fail(f"category {category.get('name', '?')!r} has id {category.get('id')!r}, not an integer")
+    for ann in data["annotations"]:
+        where = f"annotation {ann.get('id', '?')!r}"
+        if not all(_is_int(ann.get(key)) for key in ("id", "image_id")):
+            fail(f"{where} lacks an integer id and image_id")
+        if ann["image_id"] not in image_ids:
+            fail(f"{where} is on image {ann['image_id']}, which 'images' does not list")
+        bbox = ann.get("bbox")
+        if not (isinstance(bbox, list) and len(bbox) == 4 and all(_is_finite_number(v) for v in bbox)):
+            fail(f"{where} has bbox {bbox!r}, not [x, y, w, h] of four finite numbers")
+        if "category_id" in ann and not _is_int(ann["category_id"]):
+            fail(f"{where} has category_id {ann['category_id']!r}, not an integer")
+        if ann.get("iscrowd", 0) not in (0, 1):
+            fail(f"{where} has iscrowd {ann['iscrowd']!r}, not 0 or 1")
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_finite_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _checked_frame(path: str, info: dict, json_path: str):

