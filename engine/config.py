@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 
 # The paper's six anchor scales (R2-CNN, stride 8); our reading: side = scale x 4 px at 2 m.
@@ -42,10 +43,61 @@ class ModelConfig:
     def from_json(cls, text: str) -> ModelConfig:
         """Parse, ignoring unknown keys so newer files still load; lists become tuples."""
         raw = json.loads(text)
+        if not isinstance(raw, dict):
+            raise ValueError(f"the configuration must be a JSON object, not a {type(raw).__name__}")
         names = {f.name for f in dataclasses.fields(cls)}
         kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items() if k in names}
         kwargs.setdefault("gate_pooling", "mean")  # files written before the key existed pooled by the mean
-        return cls(**kwargs)
+        config = cls(**kwargs)
+        check_model_config(config)
+        return config
+
+
+def _number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _integer(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+# field -> (is the value right, what it must be): the schema a model file's (or checkpoint's) configuration obeys.
+_SCHEMA = {
+    "gsd_m": (lambda v: _number(v) and 0.01 <= v <= 1000, "metres per pixel between 0.01 and 1000"),
+    "patch_size": (lambda v: _integer(v) and 16 <= v <= 8192, "an integer between 16 and 8192 px"),
+    "overlap": (lambda v: _number(v) and 0 <= v < 1, "a fraction in [0, 1)"),
+    "in_channels": (lambda v: _integer(v) and 1 <= v <= 16, "an integer between 1 and 16"),
+    "mean": (lambda v: isinstance(v, tuple) and len(v) >= 1 and all(_number(x) for x in v), "finite numbers"),
+    "std": (lambda v: isinstance(v, tuple) and len(v) >= 1 and all(_number(x) and x > 0 for x in v),
+            "finite numbers > 0"),
+    "anchor_stride": (lambda v: _integer(v) and v >= 1, "an integer >= 1"),
+    "anchor_sizes_px": (lambda v: isinstance(v, tuple) and len(v) >= 1 and all(_number(x) and x > 0 for x in v),
+                        "a list of finite sizes > 0"),
+    "psroi_k": (lambda v: _integer(v) and v >= 1, "an integer >= 1"),
+    "psroi_samples": (lambda v: _integer(v) and v >= 1, "an integer >= 1"),
+    "rpn_pre_nms_top_n": (lambda v: _integer(v) and 1 <= v <= 100_000, "an integer between 1 and 100000"),
+    "rpn_post_nms_top_n": (lambda v: _integer(v) and 1 <= v <= 10_000, "an integer between 1 and 10000"),
+    "rpn_nms_iou": (lambda v: _number(v) and 0 < v <= 1, "an IoU in (0, 1]"),
+    "det_nms_iou": (lambda v: _number(v) and 0 < v <= 1, "an IoU in (0, 1]"),
+    "score_threshold": (lambda v: _number(v) and 0 <= v <= 1, "a probability in [0, 1]"),
+    "gate_threshold": (lambda v: _number(v) and 0 <= v <= 1, "a probability in [0, 1]"),
+    "gate_pooling": (lambda v: v in ("max", "mean"), "max or mean"),
+    "class_names": (lambda v: isinstance(v, tuple) and len(v) >= 1 and all(isinstance(x, str) for x in v),
+                    "a list of names"),
+}
+
+
+def check_model_config(config: ModelConfig) -> None:
+    """ValueError naming the first field that cannot be right (wrong type, impossible value): a model file's
+    metadata is untrusted input, and a NaN threshold or a zero patch size would fail far from its cause."""
+    for name, (valid, expected) in _SCHEMA.items():
+        value = getattr(config, name)
+        if not valid(value):
+            raise ValueError(f"{name} is {value!r}, expected {expected}")
+    if config.rpn_post_nms_top_n > config.rpn_pre_nms_top_n:
+        raise ValueError("rpn_post_nms_top_n exceeds rpn_pre_nms_top_n")
+    if len(config.mean) != config.in_channels or len(config.std) != config.in_channels:
+        raise ValueError(f"mean and std need one value per channel ({config.in_channels})")
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import json
 
 from engine.config import ModelConfig
 from engine.contract import CONFIG_KEY
-from engine.errors import ModelError
+from engine.errors import ModelError, first_line
 
 
 def metadata_entries(config: ModelConfig, extra: dict | None = None) -> dict[str, str]:
@@ -45,5 +45,5 @@ def model_config(metadata: dict[str, str], model_path: str) -> ModelConfig:
         raise ModelError(f"{model_path} is an ONNX model but not an r2cnn one (no {CONFIG_KEY!r} metadata)")
     try:
         return ModelConfig.from_json(text)
-    except (ValueError, TypeError) as exc:
-        raise ModelError(f"{model_path}: unreadable {CONFIG_KEY!r} metadata ({exc})") from exc
+    except (ValueError, TypeError, RecursionError) as exc:  # the schema (engine.config) names the field
+        raise ModelError(f"{model_path}: unusable {CONFIG_KEY!r} metadata ({first_line(exc, 160)})") from exc

@@ -148,6 +148,8 @@ class _Stream:
         started = time.perf_counter()
         try:
             result = call()
+        except ModelOutputError as exc:
+            raise ModelOutputError(f"{self._model_name()}: invalid model outputs ({exc})") from exc
         except (R2cnnError, MemoryError):
             raise
         except Exception as exc:  # ONNX Runtime's own errors derive from Exception only

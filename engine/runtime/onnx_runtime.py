@@ -97,7 +97,8 @@ class OnnxDetector:
         feeds = {IMAGES_INPUT: images, GATE_THRESHOLD_INPUT: np.asarray(gate_threshold, dtype=np.float32)}
         gate_scores, passed_index, boxes, box_scores = self._session.run(feeds)
         return batch_result(
-            gate_scores, passed_index, boxes, box_scores, self.min_score, self.config.det_nms_iou
+            gate_scores, passed_index, boxes, box_scores, self.min_score, self.config.det_nms_iou,
+            self.config.rpn_post_nms_top_n,
         )
 
 

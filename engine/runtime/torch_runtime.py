@@ -39,6 +39,7 @@ class TorchDetector:
             scores.cpu().numpy(),
             self.min_score,
             self.config.det_nms_iou,
+            self.config.rpn_post_nms_top_n,
         )
 
 

@@ -54,7 +54,8 @@ class OnnxWindowDetector:
             GATE_THRESHOLD_INPUT: np.asarray(gate_threshold, dtype=np.float32),
         }
         gate_scores, passed_index, boxes, box_scores = self._session.run(feeds)
-        return batch_result(gate_scores, passed_index, boxes, box_scores, self.min_score, self.config.det_nms_iou)
+        return batch_result(gate_scores, passed_index, boxes, box_scores, self.min_score, self.config.det_nms_iou,
+                            self.config.rpn_post_nms_top_n)
 
     def __call__(self, images_u8: np.ndarray, gate_threshold: float) -> BatchResult:
         """The Detector interface: a batch of patches, each its own 1 x 1 window (identical to per patch)."""

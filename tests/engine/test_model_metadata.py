@@ -39,5 +39,5 @@ def test_entries_are_strings_with_the_configuration(tmp_path):
 def test_a_file_without_or_with_a_broken_configuration_is_refused_by_name():
     with pytest.raises(ModelError, match=r"m\.onnx is an ONNX model but not an r2cnn one \(no 'r2cnn_config'"):
         model_config({"other": "1"}, "m.onnx")
-    with pytest.raises(ModelError, match=r"m\.onnx: unreadable 'r2cnn_config' metadata"):
+    with pytest.raises(ModelError, match=r"m\.onnx: unusable 'r2cnn_config' metadata"):
         model_config({CONFIG_KEY: "{not json"}, "m.onnx")

@@ -204,3 +204,86 @@ def test_coco_fields_of_the_wrong_type_are_one_line(case, command, probe, capsys
     else:
         argv = ["train", "--coco", coco, "--init", probe.checkpoint, "--out", probe.tmp / "run"]
     expect_refusal(argv, capsys, probe.tmp, says)
+
+
+# --- 4. a model file's metadata is a schema; its outputs stay inside the contract -------------------------
+
+def _hostile_model(p: Probe, config=None, constants: dict | None = None, name: str = "hostile.onnx") -> str:
+    """The blob model with its r2cnn_config replaced (a dict is updated, a str replaces it) or constants changed."""
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+
+    from engine.contract import CONFIG_KEY
+
+    model = onnx.load(p.model)
+    entry = next(e for e in model.metadata_props if e.key == CONFIG_KEY)
+    if isinstance(config, dict):
+        entry.value = json.dumps({**json.loads(entry.value), **config})
+    elif config is not None:
+        entry.value = config
+    for init in model.graph.initializer:
+        if constants and init.name in constants:
+            init.CopyFrom(numpy_helper.from_array(np.asarray(constants[init.name], dtype=np.float32), init.name))
+    path = p.tmp / name
+    onnx.save(model, path)
+    return str(path)
+
+
+METADATA_CASES = {
+    "config a JSON list": ("[1, 2, 3]", "JSON object"),
+    "config not JSON": ("{gsd_m: 2", "metadata"),
+    "config nested past recursion": ("[" * 100_000 + "]" * 100_000, "metadata"),
+    "score_threshold a string": ({"score_threshold": "0.5"}, "score_threshold"),
+    "score_threshold NaN": ({"score_threshold": float("nan")}, "score_threshold"),
+    "gate_threshold 7": ({"gate_threshold": 7}, "gate_threshold"),
+    "patch_size 0": ({"patch_size": 0}, "patch_size"),
+    "patch_size a float": ({"patch_size": 64.5}, "patch_size"),
+    "gsd_m negative": ({"gsd_m": -2}, "gsd_m"),
+    "gsd_m a list": ({"gsd_m": [2]}, "gsd_m"),
+    "overlap 1": ({"overlap": 1.0}, "overlap"),
+    "std zero": ({"std": [0, 0, 0]}, "std"),
+    "mean of two for three channels": ({"mean": [1, 2]}, "mean"),
+    "anchor sizes empty": ({"anchor_sizes_px": []}, "anchor_sizes_px"),
+    "class_names a string": ({"class_names": "aircraft"}, "class_names"),
+    "gate_pooling unknown": ({"gate_pooling": "median"}, "gate_pooling"),
+    "proposal limit negative": ({"rpn_post_nms_top_n": -1}, "rpn_post_nms_top_n"),
+    "nms IoU 0": ({"det_nms_iou": 0}, "det_nms_iou"),
+}
+
+
+def _model_command(command: str, p: Probe, model: str) -> list:
+    raster = p.make_raster("scene.tif")
+    if command == "detect":
+        return ["detect", raster, "-o", p.tmp / "out.gpkg", "--model", model, "-q"]
+    if command == "evaluate":
+        return ["evaluate", "--data", p.labelled(), "--model", model, "-q"]
+    if command == "detect-archive":
+        return ["detect-archive", raster, "-o", p.tmp / "archive", "--model", model, "-q"]
+    return ["quantize", model, "-o", p.tmp / "q.onnx"]
+
+
+@pytest.mark.parametrize("command", ["detect", "evaluate", "detect-archive", "quantize"])
+@pytest.mark.parametrize("case", METADATA_CASES, ids=list(METADATA_CASES))
+def test_a_malformed_model_configuration_is_one_line(case, command, probe, capsys):
+    config, says = METADATA_CASES[case]
+    model = _hostile_model(probe, config)
+    line = expect_refusal(_model_command(command, probe, model), capsys, probe.tmp, says)
+    assert "hostile.onnx" in line
+
+
+OUTPUT_CONTRACT_CASES = {
+    "box scores above 1": (None, {"box_score": 1.5}, "[0, 1]"),
+    "box scores NaN": (None, {"box_score": float("nan")}, "[0, 1]"),
+    "more boxes than the model's proposal limit": ({"rpn_post_nms_top_n": 4, "rpn_pre_nms_top_n": 4}, None,
+                                                   "proposal limit of 4"),
+}
+
+
+@pytest.mark.parametrize("case", OUTPUT_CONTRACT_CASES, ids=list(OUTPUT_CONTRACT_CASES))
+def test_model_outputs_outside_the_contract_are_refused(case, probe, capsys):
+    config, constants, says = OUTPUT_CONTRACT_CASES[case]
+    model = _hostile_model(probe, config, constants)
+    argv = ["detect", probe.make_raster("scene.tif"), "-o", probe.tmp / "out.gpkg", "--model", model, "--no-gate"]
+    line = expect_refusal(argv, capsys, probe.tmp, says)
+    assert "hostile.onnx" in line
