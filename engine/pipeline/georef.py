@@ -82,3 +82,15 @@ def pixel_size_m(
         math.hypot(transform.a * east_m, transform.d * north_m),
         math.hypot(transform.b * east_m, transform.e * north_m),
     )
+
+
+def transform_problem(transform: Affine) -> str | None:
+    """Why a geotransform cannot map pixels to the ground (non-finite, zero-size or singular), or None."""
+    coefficients = (transform.a, transform.b, transform.c, transform.d, transform.e, transform.f)
+    if not all(math.isfinite(v) for v in coefficients):
+        return "has non-finite terms"
+    if min(pixel_size_map_units(transform)) == 0:
+        return "gives a zero pixel size"
+    if transform.determinant == 0 or not math.isfinite(1.0 / transform.determinant):
+        return "is singular (its rows and columns map onto one line)"
+    return None

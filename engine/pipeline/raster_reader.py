@@ -93,6 +93,11 @@ class RasterScene:
     def _init_georeference(self, model_gsd_m: float, gsd_m: float | None) -> None:
         """CRS, transform and the ground size of a pixel: from the geotransform, or --gsd / the model's."""
         ds = self._dataset
+        problem = None if ds.transform.is_identity else georef.transform_problem(ds.transform)
+        if problem is not None:
+            raise RasterInputError(
+                f"{self.path}: its geotransform {tuple(ds.transform)[:6]} {problem}: fix or remove its georeference"
+            )
         self.crs_wkt = ds.crs.to_wkt() if ds.crs else None
         self.georeferenced = self.crs_wkt is not None and not ds.transform.is_identity
         self.transform = ds.transform if not ds.transform.is_identity else PIXEL_SPACE_TRANSFORM
@@ -119,11 +124,11 @@ class RasterScene:
             centre_lat = (ds.transform * (ds.width / 2.0, ds.height / 2.0))[1]
             self.gsd_xy_m = georef.pixel_size_m(ds.transform, True, 1.0, centre_lat)
         else:
-            try:
-                units_to_m = float(ds.crs.linear_units_factor[1])
-            except Exception:  # exotic CRS: assume metres, and say so
-                units_to_m = 1.0
-                self.notes.append(f"{self.path}: CRS linear units unknown; assuming metres (see --gsd)")
+            units_to_m = _metres_per_unit(ds.crs)
+            if units_to_m is None:  # metres would be a guess that can be wrong by 1000 x
+                raise RasterInputError(
+                    f"{self.path}: the linear unit of its CRS is unknown, so its pixel size is too: give --gsd"
+                )
             self.gsd_xy_m = georef.pixel_size_m(ds.transform, False, units_to_m)
 
     @property
@@ -250,6 +255,21 @@ def _equals_nodata(raw: np.ndarray, nodata: list[float | None]) -> np.ndarray:
             np.isnan(raw[index]) if isinstance(value, float) and math.isnan(value) else raw[index] == value
         )
     return out
+
+
+def _metres_per_unit(crs) -> float | None:
+    """Metres per CRS unit: PROJ's for projected CRSs, the WKT's own UNIT for local ones (feet...), else None."""
+    try:
+        factor = float(crs.linear_units_factor[1])
+    except Exception:  # local / engineering CRSs: rasterio gives no factor
+        from osgeo import osr
+
+        wkt = crs.to_wkt()
+        srs = osr.SpatialReference()
+        if "UNIT[" not in wkt.upper() or srs.ImportFromWkt(wkt) != 0 or srs.GetLinearUnitsName().lower() == "unknown":
+            return None
+        factor = float(srs.GetLinearUnits())
+    return factor if factor > 0 and math.isfinite(factor) else None
 
 
 def _open(path: str):

@@ -18,6 +18,7 @@ from engine.pipeline.tiling import tile_count_1d, tile_stride_px
 
 TYPICAL_AIRCRAFT_M = 36.0  # an A320 / 737: the middle of the 12-120 m the model is made for
 MIN_AIRCRAFT_PX = 3.0  # below this in the raster, upsampling invents the aircraft rather than finds it
+MAX_DOWNSAMPLING = 100.0  # 2 cm for a 2 m model: finer than drone images, so a unit error (degrees, mm)
 MAX_OVERLAP = 0.75  # 16 x the patches of a grid without overlap; the model's 0.2 is 1.56 x
 BYTES_PER_PATCH = 64  # what grows with the grid: origins, gate score, nodata flags and their temporaries
 NETWORK_BYTES_PER_PX = 480  # input tensor and activations per network input pixel (README peaks, fp32)
@@ -83,6 +84,13 @@ def plan_scene(
             f"{name}: ground resolution {_metres(coarsest_m)} is far coarser than the model's {_metres(model_gsd_m)}: "
             f"a {TYPICAL_AIRCRAFT_M:g} m aircraft would be {aircraft_px:.2g} px (under {MIN_AIRCRAFT_PX:g}); not run "
             f"(correct the resolution with --gsd, or --force to run anyway)"
+        )
+    finest_m = min(gsd_xy_m)
+    if finest_m < model_gsd_m / MAX_DOWNSAMPLING and not force:
+        raise RasterInputError(
+            f"{name}: ground resolution {_metres(finest_m)} is {model_gsd_m / finest_m:,.0f} x finer than the model's "
+            f"{_metres(model_gsd_m)}, past any aerial image: its geotransform is likely not in metres (degrees? "
+            f"another unit?); not run (correct the resolution with --gsd, or --force to run anyway)"
         )
     width, height = size_raster_px
     x0, y0, x1, y1 = region_raster_px or (0, 0, width, height)

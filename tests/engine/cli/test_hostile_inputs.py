@@ -287,3 +287,51 @@ def test_model_outputs_outside_the_contract_are_refused(case, probe, capsys):
     argv = ["detect", probe.make_raster("scene.tif"), "-o", probe.tmp / "out.gpkg", "--model", model, "--no-gate"]
     line = expect_refusal(argv, capsys, probe.tmp, says)
     assert "hostile.onnx" in line
+
+
+# --- 5. georeferencing that cannot be right ---------------------------------------------------------------
+
+def _georeferenced(p: Probe, transform, crs="EPSG:32650") -> str:
+    from affine import Affine
+
+    return p.make_raster("geo.tif", crs=crs, transform=Affine(*transform))
+
+
+GEOREF_CASES = {
+    "zero pixel size": ((0.0, 0.0, 500000.0, 0.0, 0.0, 4000000.0), None, "zero pixel size"),
+    "singular": ((2.0, 2.0, 500000.0, 2.0, 2.0, 4000000.0), None, "singular"),
+    "NaN term": ((2.0, 0.0, float("nan"), 0.0, -2.0, 4000000.0), None, "non-finite"),
+    "infinite term": ((float("inf"), 0.0, 500000.0, 0.0, -2.0, 4000000.0), None, "non-finite"),
+    "millimetre pixels": ((0.001, 0.0, 500000.0, 0.0, -0.001, 4000000.0), None, "finer than the model"),
+    "degrees read as metres (no CRS)": ((1e-5, 0.0, 30.0, 0.0, -1e-5, 50.0), "none", "finer than the model"),
+}
+
+
+@pytest.mark.parametrize("case", GEOREF_CASES, ids=list(GEOREF_CASES))
+def test_georeferencing_that_cannot_be_right_is_one_line(case, probe, capsys):
+    transform, crs, says = GEOREF_CASES[case]
+    raster = _georeferenced(probe, transform, None if crs == "none" else (crs or "EPSG:32650"))
+    argv = ["detect", raster, "-o", probe.tmp / "out.gpkg", "--model", probe.model, "-q"]
+    expect_refusal(argv, capsys, probe.tmp, says)
+
+
+def test_a_local_crs_in_feet_is_read_in_feet(probe, capsys):
+    """Not metres: a 6.5616 ft pixel is the model's 2 m, and the run says nothing about assuming metres."""
+    import json as json_module
+
+    raster = _georeferenced(probe, (6.5616, 0.0, 0.0, 0.0, -6.5616, 0.0), 'LOCAL_CS["x",UNIT["foot",0.3048]]')
+    stats = probe.tmp / "stats.json"
+    argv = ["detect", raster, "-o", probe.tmp / "out.gpkg", "--model", probe.model, "--stats-json", stats, "-q"]
+    assert main([str(a) for a in argv]) == 0, capsys.readouterr().err
+    gsd = json_module.loads(stats.read_text())["rasters"][0]["gsd_raster_m"]
+    assert gsd == pytest.approx([2.0, 2.0], rel=1e-3)
+
+
+def test_a_crs_unit_that_cannot_be_known_is_none_not_metres():
+    from rasterio.crs import CRS
+
+    from engine.pipeline.raster_reader import _metres_per_unit
+
+    assert _metres_per_unit(CRS.from_wkt('LOCAL_CS["anon"]')) is None  # no UNIT at all: not "metre"
+    assert _metres_per_unit(CRS.from_wkt('LOCAL_CS["x",UNIT["foot",0.3048]]')) == pytest.approx(0.3048)
+    assert _metres_per_unit(CRS.from_epsg(2263)) == pytest.approx(0.3048006)
