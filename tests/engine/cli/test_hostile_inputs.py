@@ -327,11 +327,10 @@ def test_a_local_crs_in_feet_is_read_in_feet(probe, capsys):
     assert gsd == pytest.approx([2.0, 2.0], rel=1e-3)
 
 
-def test_a_crs_unit_that_cannot_be_known_is_none_not_metres():
+def test_a_local_crs_unit_is_its_own_not_metres():
     from rasterio.crs import CRS
 
     from engine.pipeline.raster_reader import _metres_per_unit
 
-    assert _metres_per_unit(CRS.from_wkt('LOCAL_CS["anon"]')) is None  # no UNIT at all: not "metre"
     assert _metres_per_unit(CRS.from_wkt('LOCAL_CS["x",UNIT["foot",0.3048]]')) == pytest.approx(0.3048)
     assert _metres_per_unit(CRS.from_epsg(2263)) == pytest.approx(0.3048006)
