@@ -36,12 +36,15 @@ class ArchiveSettings:
     all_detections: bool = False  # also every detection in the catalogue's 'aircraft' layer (EPSG:4326)
     model_threads: int | None = None  # inference threads per scene; None: the worker's cores / its threads
     flush_seconds: float = 2.0  # the catalogue is rewritten at most this often while scenes finish
+    scene_timeout_s: float | None = None  # a scene running longer is stopped and recorded failed (None: never)
 
     def __post_init__(self) -> None:
         if self.tries < 1:
             raise ValueError(f"tries must be >= 1, got {self.tries}")
         if self.model_threads is not None and self.model_threads < 1:
             raise ValueError(f"model_threads must be >= 1 or None, got {self.model_threads}")
+        if self.scene_timeout_s is not None and not 0 < self.scene_timeout_s < float("inf"):
+            raise ValueError(f"scene_timeout_s must be a finite number > 0 or None, got {self.scene_timeout_s}")
 
 
 @dataclass(frozen=True)
@@ -124,7 +127,7 @@ def _plan(path, earlier, settings, config, model_hash, options_hash) -> tuple[Sc
         input_size=stamp.size, input_mtime_ns=stamp.mtime_ns, output=output,
     )
     task = SceneTask(path, os.path.abspath(settings.outdir), output, config, stamp, model_hash, options_hash,
-                     settings.model_threads)
+                     settings.model_threads, settings.scene_timeout_s)
     return record, task
 
 

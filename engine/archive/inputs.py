@@ -8,7 +8,7 @@ import glob
 import os
 from collections.abc import Iterator, Sequence
 
-from engine.atomic_output import is_gdal_virtual, unique_inputs
+from engine.atomic_output import is_gdal_virtual, not_a_regular_file, unique_inputs
 from engine.errors import RasterInputError
 
 # What a folder search takes as a raster (the formats satellite archives are delivered in).
@@ -47,6 +47,8 @@ def _expand(item: str) -> Iterator[tuple[str, bool]]:
             yield from _manifest_entries(item)
         else:
             yield os.path.abspath(item), True
+    elif not_a_regular_file(item):
+        raise RasterInputError(not_a_regular_file(item))
     elif _GLOB_CHARS & set(item):
         matches = sorted(m for m in glob.glob(item, recursive=True) if os.path.isfile(m))
         yield from ((os.path.abspath(m), True) for m in matches) if matches else [(item, False)]

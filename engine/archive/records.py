@@ -9,7 +9,7 @@ import json
 import os
 from dataclasses import dataclass
 
-from engine.atomic_output import is_gdal_virtual
+from engine.atomic_output import is_gdal_virtual, not_a_regular_file
 from engine.config import DetectConfig
 from engine.errors import ModelError, RasterInputError
 
@@ -36,6 +36,9 @@ def input_stamp(path: str) -> InputStamp:
             stat = os.stat(path)
         except OSError as exc:
             raise RasterInputError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        special = not_a_regular_file(path)
+        if special is not None:
+            raise RasterInputError(special)
         return InputStamp(stat.st_size, stat.st_mtime_ns)
     from osgeo import gdal
 

@@ -12,7 +12,7 @@ from engine.archive.footprint import footprint_wkt
 from engine.archive.records import DONE, InputStamp, SceneRecord
 from engine.archive.worker_models import borrowed_detector
 from engine.config import DetectConfig
-from engine.errors import R2cnnError
+from engine.errors import DetectionCancelled, R2cnnError
 from engine.outputs.vector_writer import write_detections
 from engine.pipeline.detect import detect_raster
 
@@ -33,6 +33,7 @@ class SceneTask:
     model_hash: str
     settings_hash: str
     model_threads: int | None = None  # None: the worker's cores shared among its threads
+    timeout_s: float | None = None  # a scene still running after this is stopped and recorded failed (None: never)
 
 
 def run_scene(task: SceneTask) -> SceneRecord:
@@ -42,12 +43,14 @@ def run_scene(task: SceneTask) -> SceneRecord:
     failure = None
     try:
         with borrowed_detector(task.config, task.model_threads or _shared_threads()) as detector:
-            result = detect_raster(task.path, task.config, detector=detector)
+            result = detect_raster(task.path, task.config, should_stop=_deadline(task.timeout_s), detector=detector)
         protect = [task.path] + ([task.config.model_path] if task.config.model_path else [])
         write_detections([result], target, overwrite=True, protect=protect)
         footprint = footprint_wkt(task.path)
     except MemoryError:
         raise
+    except DetectionCancelled:
+        failure = SceneError(f"still running after --scene-timeout {task.timeout_s / 60:g} min: stopped")
     except Exception as exc:  # rasterio, OGR, a bug too: one line, the scene recorded as failed after its tries
         failure = _portable(exc)
     if failure is not None:
@@ -66,6 +69,14 @@ def run_scene(task: SceneTask) -> SceneRecord:
         finished=datetime.now(UTC).isoformat(timespec="seconds"),
         footprint_wkt=footprint,
     )
+
+
+def _deadline(timeout_s: float | None):
+    """should_stop for detect_raster: true once the scene has run timeout_s (checked between patch batches)."""
+    if timeout_s is None:
+        return None
+    end = time.monotonic() + timeout_s
+    return lambda: time.monotonic() > end
 
 
 def _portable(exc: Exception) -> R2cnnError:

@@ -8,7 +8,7 @@ import os
 import sys
 
 from engine.cli import detect_cmd
-from engine.cli.arg_types import positive_int
+from engine.cli.arg_types import host_port, positive_float, positive_int
 from engine.errors import CliError, R2cnnError
 
 # r2cnn detect's per-scene options, taken from its parser so that both commands always take the same ones.
@@ -16,6 +16,7 @@ SCENE_OPTIONS = (
     "tile_size", "overlap", "batch_size", "window_patches", "no_prescreen", "bands", "gsd", "stretch", "force",
 )
 _SHOWN_FAILURES = 10
+DEFAULT_SCENE_TIMEOUT_MIN = 60.0  # generous: far past what a whole scene needs (README Performance)
 
 
 def register(subparsers) -> None:
@@ -50,12 +51,18 @@ def register(subparsers) -> None:
         help="inference threads per scene (default: the cores shared among the scenes running at once)",
     )
     cluster.add_argument(
-        "--dashboard-address", default=":8787", metavar="HOST:PORT", help="local cluster's dashboard (default :8787)"
+        "--dashboard-address", type=host_port, default=":8787", metavar="HOST:PORT",
+        help="local cluster's dashboard (default :8787)",
     )
     parser.add_argument(
         "--tries", type=positive_int, default=2, metavar="N",
         help="runs of a scene that fails (a corrupt file) before it is recorded as failed (default 2); a worker "
         "that dies is Dask's business: its scenes run elsewhere",
+    )
+    parser.add_argument(
+        "--scene-timeout", type=positive_float, default=DEFAULT_SCENE_TIMEOUT_MIN, metavar="MIN",
+        help="a scene still running after MIN minutes is stopped and recorded failed, so that one hung input "
+        f"cannot stall the archive (default {DEFAULT_SCENE_TIMEOUT_MIN:g})",
     )
     parser.add_argument(
         "--all-detections", action="store_true",
@@ -91,7 +98,8 @@ def run(args) -> int:
     say = (lambda _m: None) if args.quiet else (lambda m: print(m, file=sys.stderr))
     spec = ClusterSpec(args.scheduler, args.workers, args.threads_per_worker, args.dashboard_address)
     settings = ArchiveSettings(
-        args.output, config, args.tries, args.all_detections, args.model_threads or spec.model_threads()
+        args.output, config, args.tries, args.all_detections, args.model_threads or spec.model_threads(),
+        scene_timeout_s=60.0 * args.scene_timeout,
     )
     progress, summary = _Progress(args.quiet), None
     try:

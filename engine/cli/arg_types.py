@@ -28,3 +28,11 @@ def positive_float(text: str) -> float:
     if not (value > 0 and math.isfinite(value)):
         raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
     return value
+
+
+def host_port(text: str) -> str:
+    """[HOST]:PORT for a server to listen on (PORT 0: any free one)."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) < 65536 or any(c.isspace() or c == "/" for c in host):
+        raise argparse.ArgumentTypeError(f"must be [HOST]:PORT with PORT 0..65535, got {text!r}")
+    return text

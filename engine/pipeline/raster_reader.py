@@ -12,7 +12,7 @@ from rasterio.enums import MaskFlags, Resampling
 from rasterio.errors import NotGeoreferencedWarning, RasterioError, RasterioIOError
 from rasterio.windows import Window
 
-from engine.atomic_output import is_gdal_virtual
+from engine.atomic_output import is_gdal_virtual, not_a_regular_file
 from engine.config import DetectConfig, ModelConfig
 from engine.errors import RasterInputError, first_line
 from engine.pipeline import georef, stretch
@@ -279,6 +279,9 @@ def _open(path: str):
         raise RasterInputError(f"raster not found: {path}")
     if not virtual and os.path.isdir(path):
         raise RasterInputError(f"{path} is a folder, not a raster file")
+    special = None if virtual else not_a_regular_file(path)
+    if special is not None:
+        raise RasterInputError(special)
     if not virtual and not os.access(path, os.R_OK):
         raise RasterInputError(f"cannot read {path} (permission denied)")
     try:

@@ -334,3 +334,70 @@ def test_a_local_crs_unit_is_its_own_not_metres():
 
     assert _metres_per_unit(CRS.from_wkt('LOCAL_CS["x",UNIT["foot",0.3048]]')) == pytest.approx(0.3048)
     assert _metres_per_unit(CRS.from_epsg(2263)) == pytest.approx(0.3048006)
+
+
+# --- 6. nothing hangs: inputs that are no files, cluster addresses that are no scheduler ------------------
+
+def _fifo(p: Probe, name: str = "pipe.tif") -> str:
+    path = p.tmp / name
+    os.mkfifo(path)
+    return str(path)
+
+
+@pytest.mark.parametrize("command", ["detect", "detect-archive"])
+def test_a_fifo_named_like_a_raster_is_refused_not_read(command, probe, capsys):
+    out = probe.tmp / ("out.gpkg" if command == "detect" else "archive")
+    expect_refusal([command, _fifo(probe), "-o", out, "--model", probe.model, "-q"], capsys, probe.tmp, "is a FIFO")
+
+
+def test_a_fifo_inside_an_archive_folder_fails_its_scene_and_the_others_run(probe, capsys):
+    folder = probe.tmp / "in"
+    folder.mkdir()
+    shutil.move(probe.make_raster("scene.tif"), folder / "scene.tif")
+    os.mkfifo(folder / "pipe.tif")
+    argv = ["detect-archive", folder, "-o", probe.tmp / "archive", "--model", probe.model, "--workers", "1",
+            "--dashboard-address", ":0", "-q"]
+    assert main([str(a) for a in argv]) == 1
+    err = capsys.readouterr().err
+    assert "pipe.tif is a FIFO" in err and "Traceback" not in err
+    assert len(list((probe.tmp / "archive" / "scenes").glob("*.gpkg"))) == 1
+
+
+@pytest.fixture
+def silent_port():
+    """A TCP port that accepts connections and never says a word (an HTTP server waiting for its request)."""
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    yield server.getsockname()[1]
+    server.close()
+
+
+ARCHIVE_OPTION_CASES = {
+    "--scheduler garbage": (lambda port: ["--scheduler", "garbage"], "not a Dask address"),
+    "--scheduler http://": (lambda port: ["--scheduler", "http://example.org:80"], "not a Dask address"),
+    "--scheduler port 99999": (lambda port: ["--scheduler", "tcp://127.0.0.1:99999"], "not a Dask address"),
+    "--scheduler a port that never answers": (lambda port: ["--scheduler", f"tcp://127.0.0.1:{port}"], "no Dask"),
+    "--dashboard-address garbage": (lambda port: ["--dashboard-address", "garbage"], "[HOST]:PORT"),
+    "--dashboard-address port 70000": (lambda port: ["--dashboard-address", ":70000"], "[HOST]:PORT"),
+    "--workers 64": (lambda port: ["--workers", "64"], "at once"),
+    "--scene-timeout 0": (lambda port: ["--scene-timeout", "0"], "finite number > 0"),
+    "--scene-timeout nan": (lambda port: ["--scene-timeout", "nan"], "finite number > 0"),
+}
+
+
+@pytest.mark.parametrize("case", ARCHIVE_OPTION_CASES, ids=list(ARCHIVE_OPTION_CASES))
+def test_archive_cluster_options_are_checked_and_bounded_in_time(case, probe, capsys, silent_port, monkeypatch):
+    import time
+
+    from engine.archive import cluster
+
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 1.0)
+    options, says = ARCHIVE_OPTION_CASES[case]
+    argv = ["detect-archive", probe.make_raster("scene.tif"), "-o", probe.tmp / "archive", "--model", probe.model,
+            *options(silent_port)]
+    started = time.monotonic()
+    expect_refusal(argv, capsys, probe.tmp, says)
+    assert time.monotonic() - started < 30
