@@ -8,7 +8,6 @@ import os
 import re
 import secrets
 import socket
-import stat as stat_module
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
@@ -44,19 +43,6 @@ def underlying_files(path: str) -> list[str]:
             if candidate and os.path.isfile(candidate):
                 return [candidate]
     return []
-
-
-def not_a_regular_file(path: str) -> str | None:
-    """Why a local input is no file to read (a FIFO blocks its reader for ever, a device never ends), or None."""
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        return None  # missing: the caller's own message
-    if stat_module.S_ISREG(mode) or stat_module.S_ISDIR(mode):
-        return None
-    kind = "a FIFO" if stat_module.S_ISFIFO(mode) else "a device" if stat_module.S_ISCHR(mode) or stat_module.S_ISBLK(
-        mode) else "a socket" if stat_module.S_ISSOCK(mode) else "not a regular file"
-    return f"{path} is {kind}, not a file: not read (it could block for ever)"
 
 
 def _identity(path: str) -> tuple | str:

@@ -13,6 +13,7 @@ from engine.archive.footprint import CATALOGUE_EPSG
 from engine.archive.records import STATUSES, SceneRecord
 from engine.atomic_output import StagedOutput
 from engine.errors import OutputError
+from engine.file_checks import disk_full_note
 from engine.outputs.fields import DETECTION_LAYER
 
 CATALOGUE_NAME = "catalogue.gpkg"
@@ -84,20 +85,35 @@ def _write_scenes(path: str, records: Sequence[SceneRecord]) -> None:
     srs.ImportFromEPSG(CATALOGUE_EPSG)
     srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
     dataset = ogr.GetDriverByName("GPKG").CreateDataSource(path)
-    layer = dataset.CreateLayer(SCENES_LAYER, srs=srs, geom_type=ogr.wkbPolygon, options=["SPATIAL_INDEX=YES"])
-    for name, kind in FIELDS:
-        layer.CreateField(ogr.FieldDefn(name, kind))
-    definition = layer.GetLayerDefn()
-    layer.StartTransaction()
-    for record in records:
-        feature = ogr.Feature(definition)
-        for name, _kind in FIELDS:
-            feature.SetField(name, getattr(record, name))
-        if record.footprint_wkt:
-            feature.SetGeometry(ogr.CreateGeometryFromWkt(record.footprint_wkt))
-        layer.CreateFeature(feature)
-    layer.CommitTransaction()
-    layer = dataset = None  # closed and flushed before anything else opens it
+    try:
+        layer = dataset.CreateLayer(SCENES_LAYER, srs=srs, geom_type=ogr.wkbPolygon, options=["SPATIAL_INDEX=YES"])
+        for name, kind in FIELDS:
+            layer.CreateField(ogr.FieldDefn(name, kind))
+        definition = layer.GetLayerDefn()
+        layer.StartTransaction()
+        for record in records:
+            feature = ogr.Feature(definition)
+            for name, _kind in FIELDS:
+                feature.SetField(name, getattr(record, name))
+            if record.footprint_wkt:
+                feature.SetGeometry(ogr.CreateGeometryFromWkt(record.footprint_wkt))
+            layer.CreateFeature(feature)
+        layer.CommitTransaction()
+    finally:  # closed now, even when a signal or a full disk interrupts: never after its file is discarded or published
+        layer = feature = definition = None
+        dataset.Destroy()
+        dataset = None
+    _check_scenes(path, len(records))
+
+
+def _check_scenes(path: str, count: int) -> None:
+    """Read back before publishing: the layer holds every record (a full disk can lose the last pages)."""
+    dataset = ogr.Open(path, 0)
+    layer = dataset.GetLayerByName(SCENES_LAYER) if dataset is not None else None
+    found = layer.GetFeatureCount() if layer is not None else -1
+    layer = dataset = None
+    if found != count:
+        raise OutputError(f"cannot write the catalogue {path}: read back {found} of {count} scenes")
 
 
 def _append_detections(catalogue: str, scene_gpkg: str) -> None:
@@ -120,7 +136,8 @@ def _ogr_errors(path: str) -> Iterator[None]:
     try:
         yield
     except RuntimeError as exc:
-        raise OutputError(f"cannot use the catalogue {path}: {str(exc).strip() or 'GDAL gave no reason'}") from exc
+        detail = "; ".join(filter(None, (str(exc).strip(), disk_full_note(path)))) or "GDAL gave no reason"
+        raise OutputError(f"cannot use the catalogue {path}: {detail}") from exc
     finally:
         for module, was_on in zip((osr, ogr, gdal), reversed(previous), strict=True):
             if not was_on:

@@ -8,8 +8,9 @@ import glob
 import os
 from collections.abc import Iterator, Sequence
 
-from engine.atomic_output import is_gdal_virtual, not_a_regular_file, unique_inputs
+from engine.atomic_output import is_gdal_virtual, unique_inputs
 from engine.errors import RasterInputError
+from engine.file_checks import not_a_regular_file
 
 # What a folder search takes as a raster (the formats satellite archives are delivered in).
 RASTER_EXTENSIONS = (".tif", ".tiff", ".gtif", ".jp2", ".j2k", ".img", ".vrt", ".ntf", ".nitf", ".ecw", ".sid")

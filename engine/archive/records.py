@@ -9,9 +9,10 @@ import json
 import os
 from dataclasses import dataclass
 
-from engine.atomic_output import is_gdal_virtual, not_a_regular_file
+from engine.atomic_output import is_gdal_virtual
 from engine.config import DetectConfig
 from engine.errors import ModelError, RasterInputError
+from engine.file_checks import not_a_regular_file
 
 DONE, FAILED, SKIPPED = "done", "failed", "skipped"  # skipped: not run (interrupted); the next run does it
 STATUSES = (DONE, FAILED, SKIPPED)

@@ -13,6 +13,7 @@ from osgeo import gdal, ogr, osr
 from engine.atomic_output import StagedOutput
 from engine.atomic_output import check_output_path as check_file_path
 from engine.errors import OutputError
+from engine.file_checks import disk_full_note
 from engine.outputs.detection_rows import detection_rows
 from engine.outputs.fields import DETECTION_FIELDS, DETECTION_LAYER, INTEGER64, REAL, STRING, Field
 
@@ -88,6 +89,7 @@ def stage_detections(
     staged = StagedOutput(out_path, os.path.splitext(out_path)[1], overwrite, protect, fmt.sidecars)
     try:
         _write(results, staged.tmp, srs, fmt, out_path)
+        check_closed_file(staged.tmp, fmt, sum(len(r.scores) for r in results), out_path)
     except BaseException:
         staged.discard()
         raise
@@ -128,7 +130,28 @@ def _write(results: Sequence, path: str, srs: osr.SpatialReference | None, fmt: 
                     layer.CreateFeature(feature)
             layer.CommitTransaction()
         finally:
-            layer = dataset = None  # closes and flushes the file before it is published
+            layer = None
+            if dataset is not None:  # closed here, not when the last reference goes: GeoPackage's index and
+                dataset.Destroy()  # extent are written at close, which must come before the rename that publishes
+            dataset = None
+
+
+def check_closed_file(path: str, fmt: VectorFormat, count: int, shown: str) -> None:
+    """The staged file, reopened read-only, holds the layer and its `count` features, and a GeoPackage its
+    extent and R-tree: a file is published only once it is whole (OutputError otherwise)."""
+    with _ogr_errors(shown):
+        dataset = ogr.Open(path, 0)
+        layer = None if dataset is None else dataset.GetLayerByName(LAYER_NAME) or (
+            dataset.GetLayer(0) if dataset.GetLayerCount() == 1 else None)  # Shapefile, CSV: named after the file
+        found = layer.GetFeatureCount() if layer is not None else -1
+        complete = found == count
+        if complete and fmt.driver == "GPKG":
+            tables = dataset.ExecuteSQL(f"SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'rtree_{LAYER_NAME}_%'")
+            complete = tables.GetNextFeature().GetField(0) > 0
+            dataset.ReleaseResultSet(tables)
+        layer = dataset = None
+    if not complete:
+        raise OutputError(f"cannot write {shown}: the file read back is incomplete ({found} of {count} features)")
 
 
 def add_fields(layer, fields: Sequence[Field]) -> None:
@@ -188,6 +211,8 @@ def _ogr_errors(what: str):
         yield
     except (RuntimeError, OSError) as exc:
         detail = str(exc).strip() or (messages[-1].strip() if messages else "") or _no_reason(what)
+        full = disk_full_note(what) if os.sep in what else None
+        detail = f"{detail}; {full}" if full and full not in detail else detail
         raise OutputError(f"cannot write {what}: {detail}") from exc
     finally:
         gdal.PopErrorHandler()

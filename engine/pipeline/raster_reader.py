@@ -12,9 +12,10 @@ from rasterio.enums import MaskFlags, Resampling
 from rasterio.errors import NotGeoreferencedWarning, RasterioError, RasterioIOError
 from rasterio.windows import Window
 
-from engine.atomic_output import is_gdal_virtual, not_a_regular_file
+from engine.atomic_output import is_gdal_virtual
 from engine.config import DetectConfig, ModelConfig
 from engine.errors import RasterInputError, first_line
+from engine.file_checks import not_a_regular_file
 from engine.pipeline import georef, stretch
 from engine.pipeline.raster_bands import check_dtype, check_stretch_mode, select_bands
 from engine.pipeline.scene import PIXEL_SPACE_TRANSFORM, Patch, fill_and_pad, patch_fill_value, read_patch

@@ -18,7 +18,8 @@ ENGINE_DIR = REPO_ROOT / "engine"
 
 # Anything may import these; they import only each other (engine/__init__.py is the lazy facade, exempt).
 BASE = frozenset(
-    {"config", "contract", "model_metadata", "errors", "atomic_output", "synthetic", "datasets", "anchors"}
+    {"config", "contract", "model_metadata", "errors", "atomic_output", "file_checks", "synthetic", "datasets",
+     "anchors"}
 )
 # Layer -> the layers it may import besides BASE and itself: ops -> network -> runtime -> pipeline ->
 # outputs -> evaluation / training -> cli; export sits beside the pipeline (it writes what the runtime reads,

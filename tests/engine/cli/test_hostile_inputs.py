@@ -17,6 +17,8 @@ import pytest
 from engine.cli.main import main
 from tests.engine.labelled_scenes import BLOBS_PX, blob_box_px, write_blob_raster, write_polygons
 
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
 
 @dataclass
 class Probe:
@@ -55,7 +57,7 @@ def probe(tmp_path, tiny_models, blob_model_path, make_raster) -> Probe:
 def _digests(folder: Path) -> dict[str, str]:
     return {
         str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*")) if p.is_file()
+        for p in sorted(folder.rglob("*")) if p.is_file() and p.name != ".r2cnn-archive.lock"  # the run's own lock
     }
 
 
@@ -401,3 +403,86 @@ def test_archive_cluster_options_are_checked_and_bounded_in_time(case, probe, ca
     started = time.monotonic()
     expect_refusal(argv, capsys, probe.tmp, says)
     assert time.monotonic() - started < 30
+
+
+@pytest.mark.slow
+def test_sigterm_during_an_archive_exits_143_in_one_line(probe):
+    """What a batch scheduler sends at the end of a job: the driver's own handler, no traceback, exit 143."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    folder = probe.tmp / "in"
+    folder.mkdir()
+    write_blob_raster(folder / "a.tif")
+    for index in range(40):
+        shutil.copy(folder / "a.tif", folder / f"s{index}.tif")
+    command = [sys.executable, "-m", "engine.cli.main", "detect-archive", folder, "-o", probe.tmp / "archive",
+               "--model", probe.model, "--workers", "1", "--dashboard-address", ":0"]
+    proc = subprocess.Popen([str(a) for a in command], cwd=REPO_ROOT, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        deadline, lines = time.monotonic() + 120, []
+        while time.monotonic() < deadline:
+            lines.append(proc.stderr.readline())
+            if "to run" in lines[-1] or not lines[-1]:
+                break
+        os.killpg(proc.pid, signal.SIGTERM)  # the whole job: driver and workers
+        stderr = "".join(lines) + proc.communicate(timeout=120)[1]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 143, stderr
+    assert "terminated by SIGTERM" in stderr and "Traceback" not in stderr and "ERROR 1" not in stderr, stderr
+    scenes = probe.tmp / "archive" / "scenes"
+    assert [n for n in os.listdir(scenes) if not n.endswith(".gpkg")] == []  # no temporaries left
+
+
+# --- 7. outputs are closed and read back before they are published; a full disk is named ----------------
+
+def test_a_geopackage_is_closed_and_read_back_before_it_is_published(probe, monkeypatch):
+    """The writer closes the file itself (GeoPackage writes its R-tree and extent at close): one reopened
+    read-only before the rename already holds them, whatever else still refers to the dataset."""
+    from osgeo import ogr
+
+    from engine.pipeline import gpkg_writer
+
+    seen = []
+    real_check = gpkg_writer.check_closed_file
+
+    def spy(path, fmt, count, shown):
+        dataset = ogr.Open(path, 0)
+        seen.append((dataset.GetLayerByName("aircraft").GetFeatureCount(),
+                     dataset.ExecuteSQL("SELECT min_x FROM gpkg_contents").GetNextFeature().GetField(0)))
+        dataset = None
+        real_check(path, fmt, count, shown)
+
+    monkeypatch.setattr(gpkg_writer, "check_closed_file", spy)
+    argv = ["detect", probe.make_raster("scene.tif"), "-o", probe.tmp / "out.gpkg", "--model", probe.model, "-q"]
+    assert main([str(a) for a in argv]) == 0
+    assert seen and seen[0][0] > 0 and seen[0][1] is not None
+
+
+def test_an_incomplete_file_is_never_published(probe, capsys, monkeypatch):
+    from engine.pipeline import gpkg_writer
+
+    monkeypatch.setattr(gpkg_writer, "_write", lambda results, path, *a: open(path, "wb").close())
+    argv = ["detect", probe.make_raster("scene.tif"), "-o", probe.tmp / "out.gpkg", "--model", probe.model, "-q"]
+    expect_refusal(argv, capsys, probe.tmp, "cannot write")
+
+
+def test_a_full_disk_under_detect_archive_is_named(probe, capsys, monkeypatch):
+    """GDAL blames a full disk on 'no such table' or on nothing: the message says the disk is full."""
+    from engine import file_checks
+
+    monkeypatch.setattr(file_checks, "DISK_FULL_BYTES", 2**62)  # every disk is full
+    from engine.archive import catalogue
+
+    def no_room(path, records):
+        raise RuntimeError("sqlite3_exec(CREATE TABLE gpkg_extensions) failed: no such table: gpkg_contents")
+
+    monkeypatch.setattr(catalogue, "_write_scenes", no_room)
+    argv = ["detect-archive", probe.make_raster("scene.tif"), "-o", probe.tmp / "archive", "--model", probe.model,
+            "--workers", "1", "--dashboard-address", ":0", "-q"]
+    expect_refusal(argv, capsys, probe.tmp, "the disk is full")
