@@ -125,11 +125,13 @@ def read_vector_boxes(
         name = _layer_label(path, layer.GetName())
         class_index = _field_index(fields, class_field, name, role)
         value_index = _field_index(fields, value_field, name, role)
-        to_raster, crs_note = _to_raster_crs(layer.GetSpatialRef(), frame, name)
+        layer_srs = _defined(layer.GetSpatialRef())
+        to_raster, crs_note = _to_raster_crs(layer_srs, frame, name)
         notes += [crs_note] if crs_note else []
         wanted = {str(v) for v in class_values}
         boxes, ids, values, seen_classes = [], [], [], set()
-        counts = {"empty": 0, "no area": 0, "outside": 0, "other class": 0, "clipped": 0}
+        counts = dict.fromkeys(("empty", "not polygon", "not finite", "no area", "outside", "other class",
+                                "clipped", "parts"), 0)
         inverse = ~frame.transform
         for feature in layer:
             if class_index is not None:
@@ -142,17 +144,25 @@ def read_vector_boxes(
             if geometry is None or geometry.IsEmpty():
                 counts["empty"] += 1
                 continue
-            geometry = geometry.Clone()
-            if to_raster is not None:
-                geometry.Transform(to_raster)
-            box, kind = _box_px(geometry.GetEnvelope(), inverse, frame)
-            if kind:
-                counts[kind] += 1
-            if box is None:
+            parts = _polygon_parts(geometry)
+            if parts is None:
+                counts["not polygon"] += 1
                 continue
-            boxes.append(box)
-            ids.append(feature.GetFID())
-            values.append(feature.GetFieldAsDouble(value_index) if value_index is not None else np.nan)
+            counts["parts"] += len(parts) - 1  # a multi-part feature: one aircraft per part
+            for part in parts:
+                if to_raster is not None:
+                    part.Transform(to_raster)
+                box, kind = _box_px(part.GetEnvelope(), inverse, frame)
+                if kind:
+                    counts[kind] += 1
+                if box is None:
+                    continue
+                boxes.append(box)
+                ids.append(feature.GetFID())
+                values.append(feature.GetFieldAsDouble(value_index) if value_index is not None else np.nan)
+    if not boxes and counts["outside"] and layer_srs is None and frame.crs_wkt is not None:
+        raise DatasetError(f"{role} {name} has no CRS and none of its coordinates fall on "
+                           f"{os.path.basename(frame.path)} taken as the raster's CRS: give the layer its CRS")
     notes += _count_notes(name, os.path.basename(frame.path), counts, role)
     if wanted and not boxes and seen_classes:
         shown = ", ".join(sorted(seen_classes)[:MAX_VALUES_SHOWN])
@@ -210,14 +220,38 @@ def _to_raster_crs(srs, frame: RasterFrame, layer: str):
     return osr.CoordinateTransformation(srs, target), note
 
 
+def _defined(srs):
+    """None for no CRS and for GeoPackage's stand-ins for none (srs_id 0 / -1: 'Undefined geographic SRS')."""
+    if srs is None or (srs.GetName() or "").lower().startswith("undefined"):
+        return None
+    return srs
+
+
 def _crs_name(srs) -> str:
     """EPSG:xxxx when known, else the CRS's name."""
     code = srs.GetAuthorityCode(None)
     return f"{srs.GetAuthorityName(None)}:{code}" if code else (srs.GetName() or "its CRS")
 
 
+def _polygon_parts(geometry) -> list | None:
+    """The polygons of a (multi-)polygon geometry, each a copy (curves linearised); None for points and lines."""
+    from osgeo import ogr
+
+    flat = ogr.GT_Flatten(geometry.GetGeometryType())
+    if flat in (ogr.wkbCurvePolygon, ogr.wkbMultiSurface):
+        geometry = geometry.GetLinearGeometry()
+        flat = ogr.GT_Flatten(geometry.GetGeometryType())
+    if flat == ogr.wkbPolygon:
+        return [geometry.Clone()]
+    if flat == ogr.wkbMultiPolygon:
+        return [geometry.GetGeometryRef(i).Clone() for i in range(geometry.GetGeometryCount())]
+    return None
+
+
 def _box_px(envelope, inverse: Affine, frame: RasterFrame):
     """(minx, maxx, miny, maxy) in the raster CRS -> (box clipped to the raster, what happened) in raster px."""
+    if not np.all(np.isfinite(envelope)):
+        return None, "not finite"
     minx, maxx, miny, maxy = envelope
     corners = np.array([inverse * (x, y) for x in (minx, maxx) for y in (miny, maxy)])
     x0, y0 = corners.min(axis=0)
@@ -233,14 +267,20 @@ def _box_px(envelope, inverse: Affine, frame: RasterFrame):
 
 
 def _count_notes(layer: str, raster: str, counts: dict[str, int], role: str) -> list[str]:
-    """One note per kind of feature left out or changed."""
+    """What was left out or changed, counted in one note."""
     words = {
-        "empty": "have no geometry, left out",
-        "no area": "are points or lines (no area), left out",
-        "outside": f"lie outside {raster}, left out",
-        "clipped": f"reach past the edge of {raster}, clipped to it",
+        "empty": "without geometry",
+        "not polygon": "points or lines (not polygons)",
+        "not finite": "with non-finite coordinates",
+        "no area": "without area",
+        "outside": f"outside {raster}",
     }
-    return [f"{layer}: {counts[k]} feature(s) {text}" for k, text in words.items() if counts[k]]
+    left_out = [f"{counts[k]} {text}" for k, text in words.items() if counts[k]]
+    changed = [f"{counts['clipped']} clipped to the edge of {raster}"] if counts["clipped"] else []
+    changed += [f"{counts['parts']} more part(s) of multi-part features, each taken as its own box"] if counts[
+        "parts"] else []
+    text = "; ".join(filter(None, ("left out " + ", ".join(left_out) if left_out else "", *changed)))
+    return [f"{layer}: {text}"] if text else []
 
 
 @contextmanager

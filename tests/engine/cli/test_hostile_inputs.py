@@ -486,3 +486,62 @@ def test_a_full_disk_under_detect_archive_is_named(probe, capsys, monkeypatch):
     argv = ["detect-archive", probe.make_raster("scene.tif"), "-o", probe.tmp / "archive", "--model", probe.model,
             "--workers", "1", "--dashboard-address", ":0", "-q"]
     expect_refusal(argv, capsys, probe.tmp, "the disk is full")
+
+
+# --- 8. references evaluation cannot use are left out and counted in one note, or refused -----------------
+
+def _wkt_layer(path: Path, wkts: list[str], epsg: int | None = 32631) -> str:
+    from osgeo import ogr, osr
+
+    srs = None
+    if epsg is not None:
+        srs = osr.SpatialReference()
+        srs.ImportFromEPSG(epsg)
+    dataset = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
+    layer = dataset.CreateLayer("refs", srs=srs, geom_type=ogr.wkbUnknown)
+    for wkt in wkts:
+        feature = ogr.Feature(layer.GetLayerDefn())
+        feature.SetGeometry(ogr.CreateGeometryFromWkt(wkt))
+        layer.CreateFeature(feature)
+    layer = dataset = None
+    return str(path)
+
+
+def _box_wkt(box_px, multi_with=None) -> str:
+    from tests.engine.labelled_scenes import px_to_map
+
+    def ring(b):
+        x0, y0, x1, y1 = px_to_map(b)
+        return f"(({x0} {y0}, {x1} {y0}, {x1} {y1}, {x0} {y1}, {x0} {y0}))"
+
+    if multi_with is None:
+        return f"POLYGON {ring(box_px)}"
+    return f"MULTIPOLYGON ({ring(box_px)}, {ring(multi_with)})"
+
+
+def test_references_that_are_no_aircraft_boxes_are_left_out_in_one_note(probe, capsys):
+    boxes = [blob_box_px(*b) for b in BLOBS_PX]
+    refs = _wkt_layer(probe.tmp / "refs.gpkg", [
+        _box_wkt(boxes[0]),
+        _box_wkt(boxes[1], multi_with=boxes[2]),  # two aircraft digitised as one feature: two references
+        "LINESTRING (500040 3999960, 500100 3999900)",  # a line with an envelope: no aircraft
+        "POINT (500100 3999900)",
+    ])
+    raster = write_blob_raster(probe.tmp / "scene.tif")
+    report = probe.tmp / "report.json"
+    argv = ["evaluate", "--data", f"{raster}={refs}", "--detections", probe.detections(), "--json", report]
+    assert main([str(a) for a in argv]) == 0
+    out = capsys.readouterr().out
+    payload = json.loads(report.read_text())
+    notes = [n for n in payload["notes"] if "refs.gpkg" in n and "left out" in n]
+    assert len(notes) == 1 and "left out 2 points or lines" in notes[0] and "1 more part" in notes[0], payload["notes"]
+    assert "warning: " + notes[0] in out
+    assert '"references": 3,' in json.dumps(payload), payload  # the box and the multi-part feature's two
+
+
+def test_a_reference_layer_without_crs_that_misses_the_raster_is_refused(probe, capsys):
+    lonlat = ["POLYGON ((3 36, 3.001 36, 3.001 36.001, 3 36.001, 3 36))"]  # degrees, the layer without CRS
+    refs = _wkt_layer(probe.tmp / "refs.gpkg", lonlat, epsg=None)
+    raster = write_blob_raster(probe.tmp / "scene.tif")
+    argv = ["evaluate", "--data", f"{raster}={refs}", "--detections", probe.detections()]
+    expect_refusal(argv, capsys, probe.tmp, "has no CRS")

@@ -40,7 +40,7 @@ def test_polygons_outside_or_across_the_edge_and_an_empty_layer_are_notes(raster
     (item,) = pairs(raster, write_polygons(tmp_path / "refs.gpkg", boxes)).items
     np.testing.assert_allclose(item.boxes_raster_px, [BOXES[0], (188.0, 60.0, 192.0, 66.0)], atol=1e-6)
     assert list(item.reference_ids) == [1, 3]
-    assert any("1 feature(s) lie outside scene.tif" in n for n in item.notes)
+    assert any("left out 1 outside scene.tif" in n for n in item.notes)
     assert any("clipped" in n for n in item.notes)
     empty = pairs(raster, write_polygons(tmp_path / "empty.gpkg", []))
     assert empty.n_references == 0
