@@ -14,6 +14,7 @@ import numpy as np
 import onnx
 
 from engine.atomic_output import atomic_output
+from engine.config import ModelConfig
 from engine.contract import (
     COL_OFFSETS_INPUT,
     GATE_OFF,

@@ -141,12 +141,13 @@ def check_closed_file(path: str, fmt: VectorFormat, count: int, shown: str) -> N
     extent and R-tree: a file is published only once it is whole (OutputError otherwise)."""
     with _ogr_errors(shown):
         dataset = ogr.Open(path, 0)
-        layer = None if dataset is None else dataset.GetLayerByName(LAYER_NAME) or (
+        layer = None if dataset is None else dataset.GetLayerByName(DETECTION_LAYER) or (
             dataset.GetLayer(0) if dataset.GetLayerCount() == 1 else None)  # Shapefile, CSV: named after the file
         found = layer.GetFeatureCount() if layer is not None else -1
         complete = found == count
         if complete and fmt.driver == "GPKG":
-            tables = dataset.ExecuteSQL(f"SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'rtree_{LAYER_NAME}_%'")
+            rtree = f"SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'rtree_{DETECTION_LAYER}_%'"
+            tables = dataset.ExecuteSQL(rtree)
             complete = tables.GetNextFeature().GetField(0) > 0
             dataset.ReleaseResultSet(tables)
         layer = dataset = None

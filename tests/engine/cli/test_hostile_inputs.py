@@ -446,7 +446,7 @@ def test_a_geopackage_is_closed_and_read_back_before_it_is_published(probe, monk
     read-only before the rename already holds them, whatever else still refers to the dataset."""
     from osgeo import ogr
 
-    from engine.pipeline import gpkg_writer
+    from engine.outputs import vector_writer as gpkg_writer
 
     seen = []
     real_check = gpkg_writer.check_closed_file
@@ -465,7 +465,7 @@ def test_a_geopackage_is_closed_and_read_back_before_it_is_published(probe, monk
 
 
 def test_an_incomplete_file_is_never_published(probe, capsys, monkeypatch):
-    from engine.pipeline import gpkg_writer
+    from engine.outputs import vector_writer as gpkg_writer
 
     monkeypatch.setattr(gpkg_writer, "_write", lambda results, path, *a: open(path, "wb").close())
     argv = ["detect", probe.make_raster("scene.tif"), "-o", probe.tmp / "out.gpkg", "--model", probe.model, "-q"]
