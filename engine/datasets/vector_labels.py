@@ -15,6 +15,7 @@ from affine import Affine
 
 from engine.datasets.airbus import DatasetError
 from engine.datasets.labelled import LabelledRaster, LabelledSet
+from engine.datasets.reference_geometry import box_px, count_notes, polygon_parts
 from engine.errors import first_line
 
 # As engine.pipeline.scene.PIXEL_SPACE_TRANSFORM (a test keeps them equal): QGIS draws an ungeoreferenced
@@ -144,7 +145,7 @@ def read_vector_boxes(
             if geometry is None or geometry.IsEmpty():
                 counts["empty"] += 1
                 continue
-            parts = _polygon_parts(geometry)
+            parts = polygon_parts(geometry)
             if parts is None:
                 counts["not polygon"] += 1
                 continue
@@ -152,7 +153,7 @@ def read_vector_boxes(
             for part in parts:
                 if to_raster is not None:
                     part.Transform(to_raster)
-                box, kind = _box_px(part.GetEnvelope(), inverse, frame)
+                box, kind = box_px(part.GetEnvelope(), inverse, frame)
                 if kind:
                     counts[kind] += 1
                 if box is None:
@@ -163,7 +164,7 @@ def read_vector_boxes(
     if not boxes and counts["outside"] and layer_srs is None and frame.crs_wkt is not None:
         raise DatasetError(f"{role} {name} has no CRS and none of its coordinates fall on "
                            f"{os.path.basename(frame.path)} taken as the raster's CRS: give the layer its CRS")
-    notes += _count_notes(name, os.path.basename(frame.path), counts, role)
+    notes += count_notes(name, os.path.basename(frame.path), counts, role)
     if wanted and not boxes and seen_classes:
         shown = ", ".join(sorted(seen_classes)[:MAX_VALUES_SHOWN])
         notes.append(f"{name}: no feature has {class_field} in {sorted(wanted)} (values present: {shown})")
@@ -231,56 +232,6 @@ def _crs_name(srs) -> str:
     """EPSG:xxxx when known, else the CRS's name."""
     code = srs.GetAuthorityCode(None)
     return f"{srs.GetAuthorityName(None)}:{code}" if code else (srs.GetName() or "its CRS")
-
-
-def _polygon_parts(geometry) -> list | None:
-    """The polygons of a (multi-)polygon geometry, each a copy (curves linearised); None for points and lines."""
-    from osgeo import ogr
-
-    flat = ogr.GT_Flatten(geometry.GetGeometryType())
-    if flat in (ogr.wkbCurvePolygon, ogr.wkbMultiSurface):
-        geometry = geometry.GetLinearGeometry()
-        flat = ogr.GT_Flatten(geometry.GetGeometryType())
-    if flat == ogr.wkbPolygon:
-        return [geometry.Clone()]
-    if flat == ogr.wkbMultiPolygon:
-        return [geometry.GetGeometryRef(i).Clone() for i in range(geometry.GetGeometryCount())]
-    return None
-
-
-def _box_px(envelope, inverse: Affine, frame: RasterFrame):
-    """(minx, maxx, miny, maxy) in the raster CRS -> (box clipped to the raster, what happened) in raster px."""
-    if not np.all(np.isfinite(envelope)):
-        return None, "not finite"
-    minx, maxx, miny, maxy = envelope
-    corners = np.array([inverse * (x, y) for x in (minx, maxx) for y in (miny, maxy)])
-    x0, y0 = corners.min(axis=0)
-    x1, y1 = corners.max(axis=0)
-    if not (x1 > x0 and y1 > y0):
-        return None, "no area"
-    cx0, cy0 = max(x0, 0.0), max(y0, 0.0)
-    cx1, cy1 = min(x1, float(frame.width_px)), min(y1, float(frame.height_px))
-    if cx1 <= cx0 or cy1 <= cy0:
-        return None, "outside"
-    clipped = (cx0, cy0, cx1, cy1) != (x0, y0, x1, y1)
-    return (float(cx0), float(cy0), float(cx1), float(cy1)), "clipped" if clipped else None
-
-
-def _count_notes(layer: str, raster: str, counts: dict[str, int], role: str) -> list[str]:
-    """What was left out or changed, counted in one note."""
-    words = {
-        "empty": "without geometry",
-        "not polygon": "points or lines (not polygons)",
-        "not finite": "with non-finite coordinates",
-        "no area": "without area",
-        "outside": f"outside {raster}",
-    }
-    left_out = [f"{counts[k]} {text}" for k, text in words.items() if counts[k]]
-    changed = [f"{counts['clipped']} clipped to the edge of {raster}"] if counts["clipped"] else []
-    changed += [f"{counts['parts']} more part(s) of multi-part features, each taken as its own box"] if counts[
-        "parts"] else []
-    text = "; ".join(filter(None, ("left out " + ", ".join(left_out) if left_out else "", *changed)))
-    return [f"{layer}: {text}"] if text else []
 
 
 @contextmanager

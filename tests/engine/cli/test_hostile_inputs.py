@@ -47,9 +47,22 @@ class Probe:
         return write_polygons(self.tmp / "det.gpkg", [blob_box_px(*b) for b in BLOBS_PX], layer="det")
 
 
+@pytest.fixture(scope="session")
+def small_checkpoint(tmp_path_factory) -> str:
+    """A random-weight 64 px R2CNN saved as r2cnn train saves it (no ONNX export: the probe never runs it)."""
+    pytest.importorskip("torch")
+    from engine.config import ModelConfig
+    from engine.network.checkpoint import save_checkpoint
+    from engine.network.r2cnn import build_r2cnn
+
+    path = tmp_path_factory.mktemp("probe") / "ck.pt"
+    save_checkpoint(path, build_r2cnn(ModelConfig(patch_size=64, rpn_pre_nms_top_n=100, rpn_post_nms_top_n=20)))
+    return str(path)
+
+
 @pytest.fixture
-def probe(tmp_path, tiny_models, blob_model_path, make_raster) -> Probe:
-    checkpoint = shutil.copy(tiny_models.checkpoint, tmp_path / "ck.pt")
+def probe(tmp_path, small_checkpoint, blob_model_path, make_raster) -> Probe:
+    checkpoint = shutil.copy(small_checkpoint, tmp_path / "ck.pt")
     model = shutil.copy(blob_model_path, tmp_path / "blob.onnx")
     return Probe(tmp_path, str(checkpoint), str(model), make_raster)
 
@@ -352,6 +365,7 @@ def test_a_fifo_named_like_a_raster_is_refused_not_read(command, probe, capsys):
     expect_refusal([command, _fifo(probe), "-o", out, "--model", probe.model, "-q"], capsys, probe.tmp, "is a FIFO")
 
 
+@pytest.mark.slow
 def test_a_fifo_inside_an_archive_folder_fails_its_scene_and_the_others_run(probe, capsys):
     folder = probe.tmp / "in"
     folder.mkdir()
@@ -472,20 +486,21 @@ def test_an_incomplete_file_is_never_published(probe, capsys, monkeypatch):
     expect_refusal(argv, capsys, probe.tmp, "cannot write")
 
 
-def test_a_full_disk_under_detect_archive_is_named(probe, capsys, monkeypatch):
-    """GDAL blames a full disk on 'no such table' or on nothing: the message says the disk is full."""
+def test_a_full_disk_under_the_archive_catalogue_is_named(tmp_path, monkeypatch):
+    """GDAL blames a full disk on 'no such table' or on nothing: the catalogue's error says the disk is full
+    (r2cnn detect-archive prints an OutputError as its one line, exit 2)."""
     from engine import file_checks
-
-    monkeypatch.setattr(file_checks, "DISK_FULL_BYTES", 2**62)  # every disk is full
     from engine.archive import catalogue
+    from engine.errors import OutputError
 
     def no_room(path, records):
         raise RuntimeError("sqlite3_exec(CREATE TABLE gpkg_extensions) failed: no such table: gpkg_contents")
 
+    monkeypatch.setattr(file_checks, "DISK_FULL_BYTES", 2**62)  # every disk is full
     monkeypatch.setattr(catalogue, "_write_scenes", no_room)
-    argv = ["detect-archive", probe.make_raster("scene.tif"), "-o", probe.tmp / "archive", "--model", probe.model,
-            "--workers", "1", "--dashboard-address", ":0", "-q"]
-    expect_refusal(argv, capsys, probe.tmp, "the disk is full")
+    with pytest.raises(OutputError, match="no such table.*; the disk is full"):
+        catalogue.write_catalogue(str(tmp_path / "catalogue.gpkg"), [])
+    assert os.listdir(tmp_path) == []
 
 
 # --- 8. references evaluation cannot use are left out and counted in one note, or refused -----------------
