@@ -165,9 +165,10 @@ def read_vector_boxes(
         raise DatasetError(f"{role} {name} has no CRS and none of its coordinates fall on "
                            f"{os.path.basename(frame.path)} taken as the raster's CRS: give the layer its CRS")
     notes += count_notes(name, os.path.basename(frame.path), counts, role)
-    if wanted and not boxes and seen_classes:
+    if wanted and seen_classes and not wanted & seen_classes:  # as a COCO category that is not there: an error
         shown = ", ".join(sorted(seen_classes)[:MAX_VALUES_SHOWN])
-        notes.append(f"{name}: no feature has {class_field} in {sorted(wanted)} (values present: {shown})")
+        raise DatasetError(f"{role} {name}: no feature has {class_field} = {', '.join(sorted(wanted))} "
+                           f"(values present: {shown}); every detection would count as a false positive")
     return VectorBoxes(
         np.asarray(boxes, np.float64).reshape(-1, 4), np.asarray(ids, np.int64), np.asarray(values, np.float64),
         tuple(notes), name,

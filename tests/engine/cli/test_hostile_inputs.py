@@ -560,3 +560,9 @@ def test_a_reference_layer_without_crs_that_misses_the_raster_is_refused(probe, 
     raster = write_blob_raster(probe.tmp / "scene.tif")
     argv = ["evaluate", "--data", f"{raster}={refs}", "--detections", probe.detections()]
     expect_refusal(argv, capsys, probe.tmp, "has no CRS")
+
+
+def test_a_class_value_that_matches_nothing_is_an_error_as_a_missing_coco_category(probe, capsys):
+    argv = ["evaluate", "--data", probe.labelled(), "--class-field", "cls", "--class-value", "glider",
+            "--detections", probe.detections()]
+    expect_refusal(argv, capsys, probe.tmp, "no feature has cls = glider")
