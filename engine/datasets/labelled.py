@@ -44,8 +44,29 @@ class LabelledSet:
         return int(sum(len(item.boxes_raster_px) for item in self.items))
 
     def all_notes(self) -> list[str]:
-        """The set's notes, then each raster's."""
-        return [*self.notes, *(note for item in self.items for note in item.notes)]
+        """The set's notes, then each raster's; 'LAYER: what' said of several layers is said once, counted."""
+        return collapse_repeats([*self.notes, *(note for item in self.items for note in item.notes)])
+
+
+def collapse_repeats(notes: list[str]) -> list[str]:
+    """Notes 'NAME: text' whose text several names share become one 'text: N files (a, b, ...)', in place of
+    the first; others stay as they are (30 identical reprojection warnings are one)."""
+    by_text: dict[str, list[str]] = {}
+    for note in notes:
+        name, sep, text = note.partition(": ")
+        if sep and name and text:
+            by_text.setdefault(text, []).append(name)
+    out, said = [], set()
+    for note in notes:
+        name, sep, text = note.partition(": ")
+        names = by_text.get(text, []) if sep else []
+        if len(set(names)) < 2:
+            out.append(note)
+        elif text not in said:
+            said.add(text)
+            shown = ", ".join(list(dict.fromkeys(names))[:3]) + (", ..." if len(set(names)) > 3 else "")
+            out.append(f"{text}: {len(set(names))} files ({shown})")
+    return out
 
 
 @dataclass(frozen=True)

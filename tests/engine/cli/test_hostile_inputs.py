@@ -566,3 +566,13 @@ def test_a_class_value_that_matches_nothing_is_an_error_as_a_missing_coco_catego
     argv = ["evaluate", "--data", probe.labelled(), "--class-field", "cls", "--class-value", "glider",
             "--detections", probe.detections()]
     expect_refusal(argv, capsys, probe.tmp, "no feature has cls = glider")
+
+
+def test_a_warning_said_of_many_files_is_said_once_with_the_count():
+    from engine.datasets.labelled import collapse_repeats
+
+    notes = [f"refs_{i}.gpkg: reprojected from EPSG:4326 to EPSG:32631" for i in range(30)] + ["other: once"]
+    assert collapse_repeats(notes) == [
+        "reprojected from EPSG:4326 to EPSG:32631: 30 files (refs_0.gpkg, refs_1.gpkg, refs_2.gpkg, ...)",
+        "other: once",
+    ]
