@@ -26,6 +26,8 @@ def read_coco(
     """
     from pycocotools.coco import COCO
 
+    from engine.datasets.vector_labels import ground_resolution
+
     data = _load(json_path)
     folder = images_dir if images_dir is not None else os.path.dirname(os.path.abspath(json_path))
     with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints progress on stdout
@@ -59,7 +61,7 @@ def read_coco(
                 boxes.append((x, y, x + w, y + h))
                 ids.append(int(ann["id"]))
         frame = _checked_frame(path, info, json_path)
-        gsd = gsd_m if frame.crs_wkt is None else None  # georeferenced images keep their own
+        gsd = ground_resolution(frame, gsd_m)  # georeferenced images keep their own
         items.append(LabelledRaster(path, np.asarray(boxes).reshape(-1, 4), ids, gsd_m=gsd, reference=json_path))
     if not items:
         raise DatasetError(f"{json_path} lists no images")

@@ -64,6 +64,17 @@ def raster_frame(path: str) -> RasterFrame:
         raise DatasetError(f"{path} is not a raster GDAL can read ({first_line(exc, 160)})") from exc
 
 
+def ground_resolution(frame: RasterFrame, gsd_m: float | None) -> float | None:
+    """--image-gsd for a raster without georeference (None for one that has its own); a labelled image whose
+    pixel size nobody knows is an error: the model's own resolution would be a silent guess."""
+    if frame.crs_wkt is not None:
+        return None
+    if gsd_m is None and frame.transform == PIXEL_SPACE_TRANSFORM:
+        raise DatasetError(f"{frame.path} has no georeference, so its ground resolution is unknown: give "
+                           "--image-gsd METRES (the ground size of one pixel)")
+    return gsd_m
+
+
 def split_layer(spec: str) -> tuple[str, str | None]:
     """'file.gpkg|layername=refs' (QGIS's source form) -> (file, layer name); no layer part -> None."""
     path, _, options = spec.partition("|")
@@ -91,7 +102,7 @@ def read_pairs(
                 f"{found.layer_name}: no reference polygons over {os.path.basename(raster)}; "
                 "every detection there counts as a false positive"
             )
-        gsd = gsd_m if frame.crs_wkt is None else None
+        gsd = ground_resolution(frame, gsd_m)
         items.append(LabelledRaster(raster, found.boxes_raster_px, found.ids, gsd_m=gsd, reference=vector,
                                     notes=tuple(notes)))
     names = ", ".join(f"{os.path.basename(r)} = {os.path.basename(split_layer(v)[0])}" for r, v in pairs)

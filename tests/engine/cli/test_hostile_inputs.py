@@ -576,3 +576,14 @@ def test_a_warning_said_of_many_files_is_said_once_with_the_count():
         "reprojected from EPSG:4326 to EPSG:32631: 30 files (refs_0.gpkg, refs_1.gpkg, refs_2.gpkg, ...)",
         "other: once",
     ]
+
+
+@pytest.mark.parametrize("command", ["evaluate", "train"])
+def test_a_labelled_image_without_ground_resolution_is_an_error_unless_given(command, probe, capsys):
+    write_blob_raster(probe.tmp / "img.png", crs=None)
+    coco = _coco(probe, lambda d: d["images"][0].update(file_name="img.png"))
+    if command == "evaluate":
+        argv = ["evaluate", "--coco", coco, "--detections", probe.detections()]
+    else:
+        argv = ["train", "--coco", coco, "--init", probe.checkpoint, "--out", probe.tmp / "run"]
+    expect_refusal(argv, capsys, probe.tmp, "give --image-gsd")

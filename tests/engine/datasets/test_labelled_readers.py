@@ -84,10 +84,12 @@ def test_coco_with_plain_images(tmp_path):
     assert [item.name for item in data.items] == ["a.png", "b.png"]
     np.testing.assert_allclose(data.items[0].boxes_raster_px, BOXES[:2])
     assert data.items[0].gsd_m == 2.0 and list(data.items[0].reference_ids) == [1, 2]
-    planes = read_labelled(LabelSource(coco=path, class_values=("plane",)))
+    planes = read_labelled(LabelSource(coco=path, class_values=("plane",), gsd_m=2.0))
     assert planes.n_references == 1 and any("other categories" in n for n in planes.notes)
     with pytest.raises(DatasetError, match="no category named glider"):
         read_labelled(LabelSource(coco=path, class_values=("glider",)))
+    with pytest.raises(DatasetError, match="a.png has no georeference.*give --image-gsd"):
+        read_labelled(LabelSource(coco=path))
     wrong = write_coco(tmp_path / "wrong.json", [("a.png", (100, 100), [])])
     with pytest.raises(DatasetError, match="is 192 x 128 px, the JSON says 100 x 100"):
         read_labelled(LabelSource(coco=wrong))
