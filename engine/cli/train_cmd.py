@@ -47,7 +47,10 @@ def register(subparsers) -> None:
     p.add_argument("--no-bf16", dest="bf16", action="store_false", help="float32 trunk (default bf16 if native)")
     p.add_argument("--threads", type=positive_int, default=2)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", default="runs/r2cnn", help="run folder: checkpoint.pt, model.onnx (resumes if present)")
+    p.add_argument("--out", default="runs/r2cnn",
+                   help="run folder: checkpoint.pt, model.onnx (an interrupted run resumes; a finished one: --resume)")
+    p.add_argument("--resume", action="store_true",
+                   help="extend a finished run in --out (its model.onnx and comparison are replaced)")
     group = add_data_arguments(p, "fine-tuning on your own labelled data (with --init resources/models/...pt)")
     group.add_argument("--val-fraction", type=float, default=0.2,
                        help="share of the data's blocks held out for validation, chosen by --seed (default 0.2)")
@@ -147,6 +150,10 @@ def _check(args) -> tuple[float, float]:
         raise CliError("--steps must be at least 1")
     if args.scenes < 0:
         raise CliError(f"--scenes must be 0 or more, got {args.scenes}")
+    finished = os.path.join(args.out, "model.onnx")
+    if os.path.isfile(finished) and not args.resume:
+        raise CliError(f"{args.out} holds a finished run ({finished}): --resume extends it (and replaces its model), "
+                       "or give a new --out")
     if args.anchors == "keep" and args.init is None:
         raise CliError("--anchors keep needs --init (the checkpoint whose anchors are kept)")
     return jitter

@@ -587,3 +587,11 @@ def test_a_labelled_image_without_ground_resolution_is_an_error_unless_given(com
     else:
         argv = ["train", "--coco", coco, "--init", probe.checkpoint, "--out", probe.tmp / "run"]
     expect_refusal(argv, capsys, probe.tmp, "give --image-gsd")
+
+
+def test_a_finished_training_run_is_not_extended_without_being_asked(probe, capsys):
+    run = probe.tmp / "run"
+    run.mkdir()
+    (run / "model.onnx").write_bytes(b"the finished run's model")
+    argv = ["train", "--data", probe.labelled(), "--init", probe.checkpoint, "--out", run]
+    expect_refusal(argv, capsys, probe.tmp, "--resume extends it")
