@@ -148,8 +148,6 @@ def _check(args) -> tuple[float, float]:
         raise CliError(f"--lr {args.lr:g} is past {MAX_LR:g}: training would diverge")
     if args.steps < 1:
         raise CliError("--steps must be at least 1")
-    if args.scenes < 0:
-        raise CliError(f"--scenes must be 0 or more, got {args.scenes}")
     finished = os.path.join(args.out, "model.onnx")
     if os.path.isfile(finished) and not args.resume:
         raise CliError(f"{args.out} holds a finished run ({finished}): --resume extends it (and replaces its model), "
