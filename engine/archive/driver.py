@@ -21,6 +21,7 @@ from engine.archive.records import (
     scene_output_name,
     settings_hash,
 )
+from engine.archive.split_scene import DEFAULT_BLOCK_PATCHES
 from engine.archive.task import SceneTask, run_scene
 from engine.config import DetectConfig
 from engine.errors import R2cnnError
@@ -37,10 +38,13 @@ class ArchiveSettings:
     model_threads: int | None = None  # inference threads per scene; None: the worker's cores / its threads
     flush_seconds: float = 2.0  # the catalogue is rewritten at most this often while scenes finish
     scene_timeout_s: float | None = None  # a scene running longer is stopped and recorded failed (None: never)
+    block_patches: int = DEFAULT_BLOCK_PATCHES  # a scene of more patches runs as blocks of windows; 0: never
 
     def __post_init__(self) -> None:
         if self.tries < 1:
             raise ValueError(f"tries must be >= 1, got {self.tries}")
+        if self.block_patches < 0:
+            raise ValueError(f"block_patches must be >= 0, got {self.block_patches}")
         if self.model_threads is not None and self.model_threads < 1:
             raise ValueError(f"model_threads must be >= 1 or None, got {self.model_threads}")
         if self.scene_timeout_s is not None and not 0 < self.scene_timeout_s < float("inf"):
@@ -127,7 +131,7 @@ def _plan(path, earlier, settings, config, model_hash, options_hash) -> tuple[Sc
         input_size=stamp.size, input_mtime_ns=stamp.mtime_ns, output=output,
     )
     task = SceneTask(path, os.path.abspath(settings.outdir), output, config, stamp, model_hash, options_hash,
-                     settings.model_threads, settings.scene_timeout_s)
+                     settings.model_threads, settings.scene_timeout_s, settings.block_patches)
     return record, task
 
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from engine.archive.footprint import footprint_wkt
 from engine.archive.records import DONE, InputStamp, SceneRecord
+from engine.archive.split_scene import DEFAULT_BLOCK_PATCHES, BlockSplit
 from engine.archive.worker_models import borrowed_detector
 from engine.config import DetectConfig
 from engine.errors import DetectionCancelled, R2cnnError
@@ -34,6 +35,7 @@ class SceneTask:
     settings_hash: str
     model_threads: int | None = None  # None: the worker's cores shared among its threads
     timeout_s: float | None = None  # a scene still running after this is stopped and recorded failed (None: never)
+    block_patches: int = DEFAULT_BLOCK_PATCHES  # a larger tile grid runs as blocks of windows (0: never split)
 
 
 def run_scene(task: SceneTask) -> SceneRecord:
@@ -42,8 +44,11 @@ def run_scene(task: SceneTask) -> SceneRecord:
     target = os.path.join(task.outdir, task.output)
     failure = None
     try:
-        with borrowed_detector(task.config, task.model_threads or _shared_threads()) as detector:
-            result = detect_raster(task.path, task.config, should_stop=_deadline(task.timeout_s), detector=detector)
+        threads = task.model_threads or _shared_threads()
+        split = BlockSplit(task.config, task.block_patches, threads, _task_key()) if task.block_patches else None
+        with borrowed_detector(task.config, threads) as detector:
+            result = detect_raster(task.path, task.config, should_stop=_deadline(task.timeout_s), detector=detector,
+                                   find_scene=split)
         protect = [task.path] + ([task.config.model_path] if task.config.model_path else [])
         write_detections([result], target, overwrite=True, protect=protect)
         footprint = footprint_wkt(task.path)
@@ -103,6 +108,16 @@ def _worker_threads() -> int:
         return max(1, get_worker().state.nthreads)
     except (ImportError, ValueError, AttributeError):  # not inside a Dask worker (a direct call)
         return 1
+
+
+def _task_key() -> str:
+    """This scene's Dask key (its blocks' keys extend it, so the worker plugins treat them as the scene's)."""
+    try:
+        from distributed import get_worker
+
+        return str(get_worker().get_current_task())
+    except (ImportError, ValueError, AttributeError):
+        return "r2cnn-scene"
 
 
 def _worker_address() -> str:

@@ -58,11 +58,13 @@ def detect_raster(
     log: Callable[[str], None] | None = None,
     detector: Detector | None = None,
     checked: CheckedRaster | None = None,
+    find_scene: Callable[..., SceneFindings] | None = None,
 ) -> SceneDetections:
     """Fig. 2 over a whole scene: tiles -> trunk + gate -> detector on passed patches -> merge -> map.
 
     `detector` lets a caller load the model once for several rasters (else config says which); `checked`
-    is the raster as check_raster opened and planned it for that detector (closed here once detected).
+    is the raster as check_raster opened and planned it for that detector (closed here once detected);
+    `find_scene` replaces detect_scene, same arguments and answer (the archive's blocks of one scene).
     """
     monitor = RunMonitor(progress, should_stop, log)
     monitor.check_stop()
@@ -73,7 +75,7 @@ def detect_raster(
         checked = checked or check_raster(path, config, detector)
     scene, plan = checked.scene, checked.plan
     with scene, bounded_gdal_cache():
-        found = detect_scene(scene, detector, plan, monitor, checked.region_px)
+        found = (find_scene or detect_scene)(scene, detector, plan, monitor, checked.region_px)
     with monitor.timed("georef"):
         rings_map = box_rings_map(found.boxes_raster_px, scene.transform)
     monitor.report(100.0)
@@ -125,7 +127,7 @@ def detect_scene(
     with monitor.timed("stretch"):
         _ = scene.stretch
     region_px = region_px or (0, 0, scene.width_px, scene.height_px)
-    origins = tile_grid(*scene.size_model_px, plan.tile_px, plan.overlap, region_model_px(region_px, scene.scale_xy))
+    origins = scene_origins(scene, plan, region_px)
     monitor.say(f"{scene.path}: {len(origins)} patches of {plan.tile_px} px on {detector.device}")
     prescreened = nodata_patches(scene, origins, plan.tile_px) if plan.prescreen else None
     stream = stream_patches(scene, detector, origins, plan.stream, monitor.on_patch(len(origins)), prescreened)
@@ -137,6 +139,11 @@ def detect_scene(
     return SceneFindings(
         boxes_raster_px, candidates.scores[best], candidates.patch_scores[best], origins, stream, len(candidates)
     )
+
+
+def scene_origins(scene: Scene, plan: RunPlan, region_px: tuple[int, int, int, int]) -> np.ndarray:
+    """The tile grid (T, 2) in model px over a region in source px: the patches detect_scene streams."""
+    return tile_grid(*scene.size_model_px, plan.tile_px, plan.overlap, region_model_px(region_px, scene.scale_xy))
 
 
 def _load_detector(config: DetectConfig) -> Detector:

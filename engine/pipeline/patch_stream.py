@@ -70,9 +70,8 @@ def stream_patches(
     on_patch = on_patch or (lambda _done: None)
     prescreened = np.zeros(len(run.origins), bool) if prescreened is None else np.asarray(prescreened, bool)
     windowed = plan.per_window > 1
-    align = int(detector.offset_align_px) if windowed else 1
     # One window at a time (never a list of them): the grid's memory is its origins, whatever its size.
-    windows = iter_windows(run.origins, plan.per_window if windowed else 1, align)
+    windows = iter_windows(run.origins, *window_grouping(plan, detector))
     run.counts.prescreened = int(prescreened.sum())
     done = 0
     depth = READ_AHEAD_WINDOWS if windowed else 2 * max(1, plan.batch_size)
@@ -91,6 +90,13 @@ def stream_patches(
             run.flush()
     run.counts.seconds = {"read": reader.read_seconds, "read_wait": reader.wait_seconds, "network": run.seconds}
     return StreamResult(run.collector.candidates(), run.counts, run.gate_scores)
+
+
+def window_grouping(plan: StreamPlan, detector: Detector) -> tuple[int, int]:
+    """(patches per window side, origin alignment in px) by which the stream groups the tile grid (1, 1: per patch)."""
+    if plan.per_window > 1:
+        return plan.per_window, int(detector.offset_align_px)
+    return 1, 1
 
 
 def check_batch_result(result: BatchResult, count: int) -> str | None:

@@ -148,6 +148,10 @@ class RasterScene:
             )
         return self._stretch
 
+    def adopt_stretch(self, mapping: stretch.Stretch | stretch.LocalStretch) -> None:
+        """Use the mapping another reader of this scene computed (an archive block: one decimated read per scene)."""
+        self._stretch = mapping
+
     def read_overview(self, max_px: int) -> tuple[np.ndarray, np.ndarray]:
         """Decimated raw read (bands, h, w) of the whole scene and its valid mask: stretch and quicklook."""
         factor = max(1.0, max(self.width_px, self.height_px) / max_px)
