@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from engine.atomic_output import is_gdal_virtual
 from engine.config import DetectConfig
+from engine.contract import ONNXRUNTIME, OPENVINO
 from engine.errors import ModelError, RasterInputError
 from engine.file_checks import not_a_regular_file
 
@@ -20,6 +21,7 @@ SCENES_DIR = "scenes"  # per-scene GeoPackages, inside the output folder
 HASH_CHARS = 16  # 64 bits of sha256: enough to tell two models or two settings apart
 # DetectConfig fields that are not detection settings: the model is hashed by its content, extra is tuning.
 _NOT_SETTINGS = ("model_path", "extra")
+OUTPUT_TUNING = ("openvino_precision",)  # DetectConfig.extra keys that change the numbers, not only the speed
 
 
 @dataclass(frozen=True)
@@ -62,10 +64,47 @@ def file_hash(path: str) -> str:
 
 
 def settings_hash(config: DetectConfig) -> str:
-    """Hash of every detection setting (thresholds, tiling, bands, stretch, device...), the model left out."""
+    """Hash of everything but the model file that changes a scene's output: the engine's version, the library
+    that runs the model and its version, every detection setting (thresholds, gate, stretch, tiling, window
+    graph, pre-screen, bands, gsd, merge...) and the runtime tuning that changes numbers (OpenVINO precision)."""
     settings = {k: v for k, v in dataclasses.asdict(config).items() if k not in _NOT_SETTINGS}
+    settings["extra"] = {k: config.extra[k] for k in OUTPUT_TUNING if config.extra.get(k) is not None}
+    settings["engine_version"] = engine_version()
+    settings["runtime"] = runtime_fingerprint(config)
     text = json.dumps(settings, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:HASH_CHARS]
+
+
+def engine_version() -> str:
+    """The engine's version: scenes done by another version are run again."""
+    import engine
+
+    return str(engine.__version__)
+
+
+def runtime_fingerprint(config: DetectConfig) -> str:
+    """The library that will run the model here (auto resolved as load_detector resolves it) and its version:
+    OpenVINO and ONNX Runtime round INT8 differently, so installing one must re-run the scenes."""
+    if config.backend == "torch":
+        return f"torch {_version('torch')}"
+    from engine.runtime.onnx_session import cuda_available
+    from engine.runtime.runtime_choice import choose_runtime
+
+    chosen = choose_runtime(config.runtime, config.device)
+    device = config.device
+    if device == "auto":
+        device = "cuda" if chosen == ONNXRUNTIME and cuda_available() else "cpu"
+    names = (OPENVINO,) if chosen == OPENVINO else (ONNXRUNTIME, "onnxruntime-gpu", "onnxruntime-openvino")
+    return f"{chosen} {next((v for v in map(_version, names) if v), '')} {device}"
+
+
+def _version(distribution: str) -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return ""
 
 
 def scene_output_name(path: str) -> str:

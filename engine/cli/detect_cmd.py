@@ -32,6 +32,22 @@ def register(subparsers) -> None:
         help="output file; its extension picks the format: .gpkg (GeoPackage), .shp, .geojson, .fgb, .csv (WKT)",
     )
     add_model_options(parser)
+    add_scene_options(parser)
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace OUT.gpkg and --stats-json if they exist (never an input)"
+    )
+    parser.add_argument(
+        "--stats-json", metavar="PATH", help="write stage times, patch counts and memory here"
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress bar or summary (warnings only)"
+    )
+    parser.set_defaults(func=run)
+
+
+def add_scene_options(parser) -> None:
+    """Tiling, window graph, pre-screen, bands, gsd, stretch, force: every per-scene option, shared with
+    `r2cnn detect-archive` (a parser or an argument group)."""
     parser.add_argument(
         "--tile-size", type=positive_int, help="patch size in model pixels (default: the model's)"
     )
@@ -69,16 +85,6 @@ def register(subparsers) -> None:
         "--force", action="store_true",
         help="run a raster far coarser than aircraft need (under 3 px); the memory bound still holds",
     )
-    parser.add_argument(
-        "--overwrite", action="store_true", help="replace OUT.gpkg and --stats-json if they exist (never an input)"
-    )
-    parser.add_argument(
-        "--stats-json", metavar="PATH", help="write stage times, patch counts and memory here"
-    )
-    parser.add_argument(
-        "-q", "--quiet", action="store_true", help="no progress bar or summary (warnings only)"
-    )
-    parser.set_defaults(func=run)
 
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:

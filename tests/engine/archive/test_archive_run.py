@@ -81,7 +81,7 @@ def test_a_worker_killed_mid_scene_has_the_scene_run_again_elsewhere_nothing_los
     assert temporaries(outdir) == []  # what the killed worker was writing, if anything, is gone
 
 
-def test_resume_skips_done_scenes_by_their_record_and_reruns_what_changed(archive_data, client, tmp_path):
+def test_resume_skips_done_scenes_by_their_record_and_reruns_what_changed(archive_data, client, tmp_path, monkeypatch):
     folder, outdir = tmp_path / "in", tmp_path / "out"
     folder.mkdir()
     inputs = [shutil.copy(path, folder) for path in archive_data.good[1:4]]  # three 1024 px scenes
@@ -112,6 +112,14 @@ def test_resume_skips_done_scenes_by_their_record_and_reruns_what_changed(archiv
     assert {r.settings_hash for r in changed.records} == {settings_hash(archive_data.config(score_threshold=0.95))}
     assert [r.detections for r in changed.records] == [0, 0, 0]
     assert [r.detections for r in first.records] == [len(archive_data.reference[p][1]) for p in archive_data.good[1:4]]
+
+    again = run(archive_data.config(score_threshold=0.95))
+    assert starts[-1] == (0, 3) and again.records == changed.records
+    before = mtimes(again)
+    monkeypatch.setattr("engine.__version__", "999.0")  # a new engine: same input, model and options
+    newer = run(archive_data.config(score_threshold=0.95))
+    assert starts[-1] == (3, 0) and changed.records[0].settings_hash not in {r.settings_hash for r in newer.records}
+    assert all(mtime != before[path] for path, mtime in mtimes(newer).items())
 
 
 def test_the_python_api_on_an_existing_scheduler_by_address(archive_data, client, tmp_path):

@@ -57,11 +57,17 @@ def test_what_is_missing_is_one_error_naming_it(tree):
         collect_inputs([str(tree / "empty")])
 
 
-def test_settings_hash_follows_settings_not_the_model_path_and_outputs_never_collide():
+def test_settings_hash_follows_settings_not_the_model_path_and_outputs_never_collide(monkeypatch):
     base = settings_hash(DetectConfig(model_path="/a/model.onnx"))
     assert settings_hash(DetectConfig(model_path="/b/model.onnx")) == base  # the model is hashed by content
     assert settings_hash(DetectConfig(score_threshold=0.4)) != base
     assert settings_hash(DetectConfig(bands=(3, 2, 1))) != base
     assert settings_hash(DetectConfig(extra={"threads": 1})) == base  # tuning, not a setting
+    assert settings_hash(DetectConfig(extra={"openvino_precision": "bf16"})) != base  # tuning that changes numbers
+    for changed in (dict(stretch="percentile"), dict(use_gate=False), dict(gate_threshold=0.2), dict(window_patches=1),
+                    dict(prescreen=False), dict(runtime="onnxruntime"), dict(merge_ios=0.6), dict(overlap=0.3)):
+        assert settings_hash(DetectConfig(**changed)) != settings_hash(DetectConfig()), changed
+    monkeypatch.setattr("engine.__version__", "999.0")
+    assert settings_hash(DetectConfig(model_path="/a/model.onnx")) != base  # another engine version
     first, second = scene_output_name("/x/2026/scene.tif"), scene_output_name("/x/2025/scene.tif")
     assert first != second and os.path.basename(first).startswith("scene-") and first.endswith(".gpkg")
