@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sys
 
-from engine.cli import detect_cmd
+from engine.cli import activity_cmd, detect_cmd
 from engine.cli.arg_types import host_port, non_negative_int, positive_float, positive_int
 from engine.errors import CliError, R2cnnError
 
@@ -71,6 +71,12 @@ def register(subparsers) -> None:
     )
     detect_cmd.add_model_options(parser)
     detect_cmd.add_scene_options(parser.add_argument_group("scene options (as r2cnn detect)"))
+    activity = parser.add_argument_group("activity over time (as r2cnn activity; written at the end)")
+    activity.add_argument(
+        "--no-activity", action="store_true",
+        help="do not write OUTDIR/activity.csv, .gpkg and .png (aircraft per site and date, arrivals, departures)",
+    )
+    activity_cmd.add_activity_options(activity)
     parser.set_defaults(func=run)
 
 
@@ -94,6 +100,7 @@ def run(args) -> int:
         check_outdir(args.output)
         scenes = collect_inputs(args.inputs)
         _check_model(config)
+        activity = None if args.no_activity else activity_cmd.activity_settings(args)
         with connect(spec) as client:
             say(f"dashboard: {dashboard_link(client)}")
             say(_cluster_line(client, spec))
@@ -108,6 +115,8 @@ def run(args) -> int:
     finally:
         clear_temporaries(args.output)  # what workers killed mid-write left, now that they are gone
     progress.close()
+    if activity is not None and summary.count("done"):
+        _activity(args, activity, say)
     failed = [r for r in summary.records if r.status == "failed"]
     for record in failed[:_SHOWN_FAILURES]:
         named = record.error if record.path in record.error else f"{record.path}: {record.error}"
@@ -120,6 +129,17 @@ def run(args) -> int:
         f"{summary.seconds:.1f} s; catalogue {summary.catalogue}"
     )
     return 1 if failed else 0
+
+
+def _activity(args, settings, say) -> None:
+    """The activity summary of OUTDIR (what `r2cnn activity OUTDIR` writes), after the scenes."""
+    from engine.archive.archive_activity import archive_activity
+
+    try:
+        activity, paths = archive_activity(args.output, settings, args.date_pattern)
+    except R2cnnError as exc:
+        raise CliError(f"{exc} (the scenes are kept; r2cnn activity {args.output} writes the summary again)") from exc
+    activity_cmd.report(activity, paths, say)
 
 
 def _check_model(config) -> None:

@@ -18,6 +18,7 @@ __all__ = ["CliError", "build_parser", "main"]  # CliError lives in engine.error
 SUBCOMMAND_MODULES = (
     "engine.cli.detect_cmd",
     "engine.cli.archive_cmd",
+    "engine.cli.activity_cmd",
     "engine.cli.train_cmd",
     "engine.cli.evaluate_cmd",
     "engine.cli.anchors_cmd",
