@@ -1,5 +1,5 @@
-"""The Processing provider `r2cnn`: Detect aircraft and Evaluate aircraft detections, usable from the toolbox,
-modeler, batch and scripts."""
+"""The Processing provider `r2cnn`: Detect aircraft, Evaluate aircraft detections and Aircraft activity over
+time, usable from the toolbox, modeler, batch and scripts."""
 from __future__ import annotations
 
 from qgis.core import QgsProcessingProvider
@@ -11,7 +11,7 @@ PROVIDER_ID = "r2cnn"
 
 
 class R2cnnProvider(QgsProcessingProvider):
-    """Holds both algorithms; the plugin adds it to the registry in initProcessing()."""
+    """Holds the algorithms; the plugin adds it to the registry in initProcessing()."""
 
     def id(self):
         return PROVIDER_ID
@@ -34,8 +34,10 @@ class R2cnnProvider(QgsProcessingProvider):
 
     def loadAlgorithms(self):
         """Imported here so the engine is only loaded when Processing asks for the algorithms."""
+        from .activity_algorithm import AircraftActivityAlgorithm
         from .detect_algorithm import DetectAircraftAlgorithm
         from .evaluate_algorithm import EvaluateDetectionsAlgorithm
 
         self.addAlgorithm(DetectAircraftAlgorithm())
         self.addAlgorithm(EvaluateDetectionsAlgorithm())
+        self.addAlgorithm(AircraftActivityAlgorithm())

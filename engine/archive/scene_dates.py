@@ -9,6 +9,7 @@ import glob
 import os
 import re
 import xml.etree.ElementTree as ElementTree
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -77,6 +78,27 @@ def scene_date(path: str, pattern: re.Pattern | None = None) -> SceneDate:
         if found is not None:
             return SceneDate(found, source)
     return SceneDate(None, f"no date in the metadata, beside it or in the name of {name}")
+
+
+def layer_date(names: Sequence[str], rasters: Sequence[str] = (), pattern: re.Pattern | None = None) -> SceneDate:
+    """A detection layer's date: --date-pattern on its names; else the date of the first of its rasters that is
+    there (scene_date); else a date in one of its names (layer, file, the rasters' names)."""
+    if pattern is not None:
+        for name in names:
+            match = pattern.search(name)
+            found = parse_date(match.group(1) if match.groups() else match.group(0)) if match else None
+            if found:
+                return SceneDate(found, "--date-pattern")
+        return SceneDate(None, f"--date-pattern does not find a date in {', '.join(names)}")
+    for raster in rasters:
+        if is_gdal_virtual(raster) or os.path.isfile(raster):
+            dated = scene_date(raster)
+            if dated.date is not None:
+                return SceneDate(dated.date, f"{os.path.basename(raster)}: {dated.source}")
+    for name in names:
+        if parse_date(name):
+            return SceneDate(parse_date(name), f"name {name}")
+    return SceneDate(None, f"no date in {', '.join(names)} nor in its rasters")
 
 
 def _gdal_metadata(path: str) -> dict[str, str]:

@@ -25,7 +25,8 @@ def test_provider_registers_and_lists_the_algorithm(qgis_app):
     from engine import __version__
 
     assert provider.versionInfo() == __version__  # qgis_process showed "None"
-    assert sorted(alg.id() for alg in provider.algorithms()) == ["r2cnn:detectaircraft", "r2cnn:evaluatedetections"]
+    assert sorted(alg.id() for alg in provider.algorithms()) == [
+        "r2cnn:aircraftactivity", "r2cnn:detectaircraft", "r2cnn:evaluatedetections"]
 
     algorithm = registry.algorithmById("r2cnn:detectaircraft")
     assert algorithm.displayName() == "Detect aircraft"
