@@ -35,8 +35,15 @@ def boxes_layer(name, corners, crs=SCENE_CRS):
 
 def test_three_dated_layers_give_counts_arrivals_and_departures(qgis_app, tmp_path):
     import processing
-    from qgis.core import QgsCoordinateReferenceSystem, QgsCoordinateTransform, QgsGeometry, QgsProject
-    from qgis.core import QgsRectangle, QgsVectorLayer
+    from qgis.core import (
+        QgsCoordinateReferenceSystem,
+        QgsCoordinateTransform,
+        QgsFeature,
+        QgsGeometry,
+        QgsProject,
+        QgsRectangle,
+        QgsVectorLayer,
+    )
 
     ensure_provider()
     layers = [boxes_layer("gf1_20260301", [A, B]), boxes_layer("gf1_20260310", [A, B, C]),
@@ -45,8 +52,6 @@ def test_three_dated_layers_give_counts_arrivals_and_departures(qgis_app, tmp_pa
     apron.transform(QgsCoordinateTransform(QgsCoordinateReferenceSystem(SCENE_CRS),
                                            QgsCoordinateReferenceSystem("EPSG:4326"), QgsProject.instance()))
     sites = QgsVectorLayer("Polygon?crs=EPSG:4326&field=name:string", "sites", "memory")
-    from qgis.core import QgsFeature
-
     feature = QgsFeature(sites.fields())
     feature.setGeometry(apron)
     feature.setAttributes(["Apron A"])
