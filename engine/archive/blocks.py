@@ -68,14 +68,19 @@ def plan_blocks(origins_model_px: np.ndarray, per_window: int, align_px: int, bl
 
 
 def _spans(group_lengths: list[int], side: int) -> list[tuple[int, int]]:
-    """Consecutive groups joined while they fit in `side` patches (a group larger than that stands alone)."""
-    spans, start, length = [], 0, 0
+    """Consecutive groups in as few spans of about `side` patches as hold them, the spans as even as the
+    groups allow (a group larger than side stands alone): blocks of one scene take about as long."""
+    total = sum(group_lengths)
+    count = max(1, math.ceil(total / side))
+    spans, start, length, done = [], 0, 0, 0
     for size in group_lengths:
-        if length and length + size > side:
+        length += size
+        done += size
+        if done >= total * (len(spans) + 1) / count - size / 2 and len(spans) < count - 1:
             spans.append((start, start + length))
             start, length = start + length, 0
-        length += size
-    spans.append((start, start + length))
+    if length:
+        spans.append((start, start + length))
     return spans
 
 
