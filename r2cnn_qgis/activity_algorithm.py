@@ -135,6 +135,8 @@ class AircraftActivityAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException(str(exc)) from exc
         for scene, why in activity.undated:
             feedback.reportError(f"no date for {scene}: {why}", fatalError=False)
+        for scene, why in activity.unplaced:
+            feedback.reportError(f"left out {scene}: {why}", fatalError=False)
         feedback.pushInfo(f"{len(activity.sites)} sites, {len(activity.rows)} site-dates, "
                           f"{len(activity.changes)} arrivals and departures; {paths['csv']}")
         return {self.OUTPUT: folder, "CSV": paths["csv"], "GPKG": paths["gpkg"], "PNG": paths["png"],

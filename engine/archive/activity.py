@@ -15,7 +15,15 @@ from datetime import date
 import numpy as np
 from osgeo import ogr
 
-from engine.archive.ground import GroundDetections, Site, east_north_boxes, ecef, read_detections, read_sites
+from engine.archive.ground import (
+    GroundDetections,
+    NoCrsError,
+    Site,
+    east_north_boxes,
+    ecef,
+    read_detections,
+    read_sites,
+)
 from engine.archive.scene_dates import SceneDate
 from engine.ops.box_arrays import greedy_match
 
@@ -71,6 +79,7 @@ class Activity:
     undated: tuple[tuple[str, str], ...]  # (scene, why)
     size_classes: tuple[str, ...]  # () when no detection carries one
     outside: int  # dated detections inside no site
+    unplaced: tuple[tuple[str, str], ...] = ()  # dated, but its detections have no place on the ground (no CRS)
 
 
 @dataclass
@@ -88,7 +97,12 @@ def summarise(scenes: list[SceneInput], settings: ActivitySettings | None = None
     """Counts per site and date, changes between a site's consecutive dates; undated scenes listed apart."""
     settings = settings or ActivitySettings()
     undated = tuple((s.name, s.date.source) for s in scenes if s.date.date is None)
-    dated = [(s, read_detections(s.detections, s.layer, settings.min_score)) for s in scenes if s.date.date]
+    dated, unplaced = [], []
+    for scene in (s for s in scenes if s.date.date):
+        try:
+            dated.append((scene, read_detections(scene.detections, scene.layer, settings.min_score)))
+        except NoCrsError as exc:
+            unplaced.append((scene.name, str(exc)))
     if settings.sites:
         sites = read_sites(settings.sites, settings.name_field)
         labels = [_containing(sites, found.centres) for _s, found in dated]
@@ -103,7 +117,7 @@ def summarise(scenes: list[SceneInput], settings: ActivitySettings | None = None
     classes = tuple(sorted({s for _sc, f in dated if f.size_classes for s in f.size_classes if s}))
     rows, changes = _rows_and_changes(sites, present, classes, settings.match_iou)
     outside = sum(int((label < 0).sum()) for label in labels)
-    return Activity(tuple(sites), rows, changes, undated, classes, outside)
+    return Activity(tuple(sites), rows, changes, undated, classes, outside, tuple(unplaced))
 
 
 def _add(held: _Present, found: GroundDetections, where: np.ndarray, origin, iou: float) -> None:

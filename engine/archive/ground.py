@@ -22,6 +22,10 @@ class LayerError(R2cnnError):
     """A detection or site layer that cannot be read, or lacks what is asked of it."""
 
 
+class NoCrsError(LayerError):
+    """A layer without a CRS (a scene processed in pixel space): it has no place on the ground."""
+
+
 @dataclass(frozen=True)
 class GroundDetections:
     """One scene's detections: lon / lat rings (D, ) of (N, 2) arrays, centres, scores, size classes."""
@@ -137,8 +141,8 @@ def _outer_ring(geometry: ogr.Geometry) -> np.ndarray:
 def _to_lonlat(layer, source: str) -> osr.CoordinateTransformation | None:
     """The layer's CRS to lon / lat; a layer without a CRS cannot be put on the ground."""
     srs = layer.GetSpatialRef()
-    if srs is None:
-        raise LayerError(f"{source} has no CRS: its detections cannot be placed on the ground")
+    if srs is None or srs.IsLocal() or (srs.GetName() or "").startswith("Undefined"):  # GeoPackage's srs_id 0 / -1
+        raise NoCrsError(f"{source} has no CRS: its detections cannot be placed on the ground")
     srs = srs.Clone()
     srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
     target = lonlat_srs()

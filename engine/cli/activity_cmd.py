@@ -76,6 +76,8 @@ def report(activity, paths: dict[str, str], say=lambda m: print(m, file=sys.stde
     """Undated scenes one line each, then the summary line."""
     for scene, why in activity.undated:
         say(f"undated: {scene}: {why}")
+    for scene, why in activity.unplaced:
+        say(f"left out: {scene}: {why}")
     arrived = sum(c.change == "arrived" for c in activity.changes)
     say(
         f"activity: {len(activity.sites)} sites, {len(activity.rows)} site-dates, "

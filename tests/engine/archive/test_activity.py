@@ -117,6 +117,36 @@ def test_dates_come_from_the_tiff_tag_the_gf1_xml_and_the_name_and_an_undated_sc
     assert parse_date("L1A0000092612 20261301 2026-02-30 2026:12:07") == date(2026, 12, 7)
 
 
+def test_dates_from_dimap_and_imd_sidecars_and_gdal_acquisition_metadata(tmp_path):
+    dimap, imd, tagged = (tmp_path / n for n in ("dimap", "imd", "tagged"))
+    for folder in (dimap, imd):
+        folder.mkdir()
+    _write_raster(dimap / "IMG_PHR1A_P_001.tif")
+    (dimap / "DIM_PHR1A_P_001.XML").write_text(
+        "<Dimap_Document><Dataset_Sources><Source_Identification><Strip_Source>"
+        "<IMAGING_DATE>2025-11-30</IMAGING_DATE><IMAGING_TIME>10:21:07.5Z</IMAGING_TIME>"
+        "</Strip_Source></Source_Identification></Dataset_Sources></Dimap_Document>")
+    _write_raster(imd / "13JAN05-WV2.tif")  # a date-like name that is no date: the IMD wins
+    (imd / "13JAN05-WV2.IMD").write_text('version = "28.3";\nBEGIN_GROUP = IMAGE_1\n'
+                                         '    firstLineTime = 2024-06-02T03:44:12.123456Z;\nEND_GROUP = IMAGE_1\n')
+    _write_raster(f"{tagged}.tif", {"ACQUISITIONDATETIME": "2023-07-14T02:00:00Z",
+                                    "TIFFTAG_DATETIME": "2026:01:01 00:00:00"})
+    assert [(d.iso, d.source) for d in (scene_date(str(dimap / "IMG_PHR1A_P_001.tif")),
+                                        scene_date(str(imd / "13JAN05-WV2.tif")), scene_date(f"{tagged}.tif"))] == [
+        ("2025-11-30", "DIM_PHR1A_P_001.XML"), ("2024-06-02", "13JAN05-WV2.IMD"), ("2023-07-14", "ACQUISITIONDATETIME")]
+
+
+def test_a_scene_without_a_crs_is_left_out_and_said(site_scenes, tmp_path):
+    rasters, detections, sites = site_scenes
+    dataset = ogr.GetDriverByName("GPKG").CreateDataSource(str(tmp_path / "pixels.gpkg"))
+    dataset.CreateLayer("aircraft", geom_type=ogr.wkbPolygon).CreateField(ogr.FieldDefn("score", ogr.OFTReal))
+    dataset = None
+    scenes = [*_inputs(rasters[:1], detections[:1]),
+              SceneInput("pixels_20260309.tif", str(tmp_path / "pixels.gpkg"), scene_date("pixels_20260309.tif"))]
+    activity = summarise(scenes, ActivitySettings(sites=sites))
+    assert [r.aircraft for r in activity.rows] == [3] and [s for s, _ in activity.unplaced] == ["pixels_20260309.tif"]
+
+
 def test_three_dated_scenes_of_one_site_give_its_counts_and_what_arrived_and_departed(site_scenes):
     rasters, detections, sites = site_scenes
     activity = summarise(_inputs(rasters, detections), ActivitySettings(sites=sites))
