@@ -39,9 +39,9 @@ from engine.archive.activity import (  # noqa: E402
 from engine.archive.activity_outputs import write_activity  # noqa: E402
 from engine.archive.scene_dates import compile_pattern, layer_date  # noqa: E402
 from engine.errors import R2cnnError  # noqa: E402
+from engine.outputs.fields import SOURCE  # noqa: E402
 
 DOUBLE = QgsProcessingParameterNumber.Double
-SOURCE_FIELD = "source"  # r2cnn's detection layers name their raster here
 HELP_HTML = " ".join("""
 <p>Counts the aircraft at each site on each date over a set of detection layers, one per scene (for example
 <i>Detect aircraft</i> run in batch mode over an archive), and finds those that <b>arrived</b> or
@@ -149,8 +149,8 @@ def _scene(layer: QgsVectorLayer, scratch_path: str, pattern, context) -> SceneI
     source_file = layer.source().split("|")[0]
     folder = os.path.dirname(source_file) if os.path.isfile(source_file) else ""
     rasters = []
-    if SOURCE_FIELD in layer.fields().names():
-        index = layer.fields().indexOf(SOURCE_FIELD)
+    if SOURCE in layer.fields().names():
+        index = layer.fields().indexOf(SOURCE)
         rasters = sorted({str(v) for v in layer.uniqueValues(index) if v})
     names = [layer.name(), *([os.path.basename(source_file)] if folder else []), *rasters]
     dated = layer_date(names, [os.path.join(folder, r) for r in rasters] if folder else [], pattern)

@@ -7,10 +7,11 @@ import os
 
 from engine.archive.activity import Activity, ActivitySettings, SceneInput, summarise
 from engine.archive.activity_outputs import write_activity
-from engine.archive.catalogue import CATALOGUE_NAME, DETECTIONS_LAYER, read_catalogue
+from engine.archive.catalogue import CATALOGUE_NAME, read_catalogue
 from engine.archive.records import DONE
 from engine.archive.scene_dates import compile_pattern, scene_date
 from engine.errors import OutputError
+from engine.outputs.fields import DETECTION_LAYER
 
 
 def catalogue_scenes(outdir: str, date_pattern: str | None = None) -> list[SceneInput]:
@@ -23,7 +24,7 @@ def catalogue_scenes(outdir: str, date_pattern: str | None = None) -> list[Scene
     for path, record in read_catalogue(catalogue).items():
         target = os.path.join(outdir, record.output)
         if record.status == DONE and record.output and os.path.isfile(target):
-            scenes.append(SceneInput(path, target, scene_date(path, pattern), record.footprint_wkt, DETECTIONS_LAYER))
+            scenes.append(SceneInput(path, target, scene_date(path, pattern), record.footprint_wkt, DETECTION_LAYER))
     return scenes
 
 

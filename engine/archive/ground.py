@@ -12,6 +12,7 @@ import numpy as np
 from osgeo import ogr, osr
 
 from engine.errors import R2cnnError
+from engine.outputs.fields import SCORE
 
 LONLAT_EPSG, ECEF_EPSG = 4326, 4978
 SIZE_FIELD = "size_class"  # detections that carry it are also counted per class
@@ -53,7 +54,8 @@ def lonlat_srs() -> osr.SpatialReference:
 
 
 def read_detections(source: str, layer_name: str | None = None, min_score: float = 0.0) -> GroundDetections:
-    """A detection layer (r2cnn's or any polygon layer with a `score` field) in lon / lat."""
+    """A detection layer (r2cnn's, or any polygon layer; without a score field every detection scores 1) in
+    lon / lat."""
     with _opened(source) as dataset:
         layer = _layer(dataset, source, layer_name)
         to_lonlat = _to_lonlat(layer, source)
@@ -61,7 +63,7 @@ def read_detections(source: str, layer_name: str | None = None, min_score: float
         rings, scores, sizes = [], [], []
         for feature in layer:
             geometry = feature.GetGeometryRef()
-            score = float(feature.GetField("score")) if "score" in fields and feature.IsFieldSet("score") else 1.0
+            score = float(feature.GetField(SCORE)) if SCORE in fields and feature.IsFieldSet(SCORE) else 1.0
             if geometry is None or geometry.IsEmpty() or score < min_score:
                 continue
             geometry = geometry.Clone()
