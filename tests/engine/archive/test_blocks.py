@@ -60,13 +60,13 @@ def test_the_window_graph_split_into_blocks_of_whole_windows_gives_the_single_ru
     from engine.synthetic.scene_generator import write_scene_geotiff
 
     path = str(tmp_path / "scene.tif")
-    write_scene_geotiff(path, 704, 704, seed=11, n_airports=1)  # 7 x 7 patches: windows of 3, 3 and 1
+    write_scene_geotiff(path, 608, 608, seed=11, n_airports=1)  # 6 x 6 patches: 2 x 2 windows of 3 x 3
     config = DetectConfig(model_path=tiny_models.window_onnx, use_gate=False, window_patches=3)
     detector = load_detector(tiny_models.window_onnx)
     single = detect_raster(path, config, detector=detector)
     assert single.stats.windows > 0 and single.stats.detections > 0
     split = BlockSplit(config, block_patches=9, dispatch=InProcess)
-    origins = tile_grid(704, 704, 128, 0.25)
+    origins = tile_grid(608, 608, 128, 0.25)
     assert len(split.blocks(origins, _plan(config, detector), detector)) >= 4
     _same(detect_raster(path, config, detector=detector, find_scene=split), single)
 
