@@ -18,6 +18,7 @@ from engine.archive.records import (
     SceneRecord,
     file_hash,
     input_stamp,
+    model_settings,
     scene_output_name,
     settings_hash,
 )
@@ -81,7 +82,8 @@ def run_archive(
     """
     start = time.perf_counter()
     config = _resolved(settings.config)
-    model_hash, options_hash = file_hash(config.model_path), settings_hash(config)
+    model_hash = file_hash(config.model_path)
+    options_hash = settings_hash(config, model_settings(config))
     catalogue = os.path.join(settings.outdir, CATALOGUE_NAME)
     with held_outdir(settings.outdir):
         previous = read_catalogue(catalogue)

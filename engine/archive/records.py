@@ -10,10 +10,11 @@ import os
 from dataclasses import dataclass
 
 from engine.atomic_output import is_gdal_virtual
-from engine.config import DetectConfig
+from engine.config import DetectConfig, ModelConfig
 from engine.contract import ONNXRUNTIME, OPENVINO
-from engine.errors import ModelError, RasterInputError
+from engine.errors import ModelError, RasterInputError, first_line
 from engine.file_checks import not_a_regular_file
+from engine.runtime.run_settings import RunSettings
 
 DONE, FAILED, SKIPPED = "done", "failed", "skipped"  # skipped: not run (interrupted); the next run does it
 STATUSES = (DONE, FAILED, SKIPPED)
@@ -21,6 +22,7 @@ SCENES_DIR = "scenes"  # per-scene GeoPackages, inside the output folder
 HASH_CHARS = 16  # 64 bits of sha256: enough to tell two models or two settings apart
 # DetectConfig fields that are not detection settings: the model is hashed by its content, extra is tuning.
 _NOT_SETTINGS = ("model_path", "extra")
+_RESOLVED = ("score_threshold", "gate_threshold", "use_gate", "tile_size", "overlap")  # RunSettings' fields
 OUTPUT_TUNING = ("openvino_precision",)  # DetectConfig.extra keys that change the numbers, not only the speed
 
 
@@ -63,16 +65,37 @@ def file_hash(path: str) -> str:
     return digest.hexdigest()[:HASH_CHARS]
 
 
-def settings_hash(config: DetectConfig) -> str:
+def settings_hash(config: DetectConfig, model: ModelConfig | None = None) -> str:
     """Hash of everything but the model file that changes a scene's output: the engine's version, the library
     that runs the model and its version, every detection setting (thresholds, gate, stretch, tiling, window
-    graph, pre-screen, bands, gsd, merge...) and the runtime tuning that changes numbers (OpenVINO precision)."""
+    graph, pre-screen, bands, gsd, merge...) and the runtime tuning that changes numbers (OpenVINO precision).
+
+    With the model's ModelConfig, thresholds and tiling enter as the run resolves them (RunSettings: the
+    model's values for what is unset), so asking for the model's own value is no change.
+    """
     settings = {k: v for k, v in dataclasses.asdict(config).items() if k not in _NOT_SETTINGS}
+    if model is not None:
+        for name in _RESOLVED:
+            settings.pop(name)
+        settings["run_settings"] = dataclasses.asdict(RunSettings.resolve(config, model))
     settings["extra"] = {k: config.extra[k] for k in OUTPUT_TUNING if config.extra.get(k) is not None}
     settings["engine_version"] = engine_version()
     settings["runtime"] = runtime_fingerprint(config)
     text = json.dumps(settings, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:HASH_CHARS]
+
+
+def model_settings(config: DetectConfig) -> ModelConfig | None:
+    """The ModelConfig in an ONNX model file's metadata (None for a torch checkpoint: its raw options count)."""
+    if config.backend == "torch" or not config.model_path:
+        return None
+    from engine.model_metadata import model_config, read_file_metadata
+
+    try:
+        metadata = read_file_metadata(config.model_path)
+    except Exception as exc:  # OSError, or protobuf's DecodeError for a file that is no ONNX model
+        raise ModelError(f"cannot read the model {config.model_path}: {first_line(exc)}") from exc
+    return model_config(metadata, config.model_path)
 
 
 def engine_version() -> str:

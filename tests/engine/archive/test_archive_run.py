@@ -15,7 +15,7 @@ from osgeo import ogr
 
 from engine.archive import ArchiveSettings, collect_inputs, run_archive
 from engine.archive.catalogue import read_catalogue
-from engine.archive.records import file_hash, settings_hash
+from engine.archive.records import file_hash, model_settings, settings_hash
 from engine.archive.worker_models import model_loads
 from tests.engine.archive.helpers import scene_answer, temporaries
 
@@ -36,7 +36,8 @@ def test_catalogue_and_scene_files_match_detect_raster_alone_and_a_corrupt_scene
         assert scene_answer(str(outdir / record.output)) == archive_data.reference[path]
         assert record.detections == len(archive_data.reference[path][1]) > 0
         assert record.model_hash == file_hash(archive_data.model)
-        assert record.settings_hash == settings_hash(archive_data.config()) and record.seconds > 0
+        config = archive_data.config()
+        assert record.settings_hash == settings_hash(config, model_settings(config)) and record.seconds > 0
         lon0, lon1, lat0, lat1 = ogr.CreateGeometryFromWkt(record.footprint_wkt).GetEnvelope()
         assert 116.0 < lon0 < lon1 < 117.0 and 40.0 < lat0 < lat1 < 40.5  # UTM 50N near Beijing, in degrees
     failed = catalogue[archive_data.corrupt]
@@ -106,10 +107,11 @@ def test_resume_skips_done_scenes_by_their_record_and_reruns_what_changed(archiv
     assert starts[-1] == (1, 2)
     assert [path for path, mtime in mtimes(third).items() if mtime != done[path]] == [inputs[1]]
 
-    changed = run(archive_data.config(score_threshold=0.95))  # the blob model scores every box 0.9
+    changed_config = archive_data.config(score_threshold=0.95)
+    changed = run(changed_config)  # the blob model scores every box 0.9
     assert starts[-1] == (3, 0)
     assert all(mtime != done[path] for path, mtime in mtimes(changed).items())
-    assert {r.settings_hash for r in changed.records} == {settings_hash(archive_data.config(score_threshold=0.95))}
+    assert {r.settings_hash for r in changed.records} == {settings_hash(changed_config, model_settings(changed_config))}
     assert [r.detections for r in changed.records] == [0, 0, 0]
     assert [r.detections for r in first.records] == [len(archive_data.reference[p][1]) for p in archive_data.good[1:4]]
 

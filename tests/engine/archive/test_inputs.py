@@ -9,7 +9,7 @@ import pytest
 
 from engine.archive.inputs import collect_inputs
 from engine.archive.records import scene_output_name, settings_hash
-from engine.config import DetectConfig
+from engine.config import DetectConfig, ModelConfig
 from engine.errors import RasterInputError
 
 
@@ -67,6 +67,9 @@ def test_settings_hash_follows_settings_not_the_model_path_and_outputs_never_col
     for changed in (dict(stretch="percentile"), dict(use_gate=False), dict(gate_threshold=0.2), dict(window_patches=1),
                     dict(prescreen=False), dict(runtime="onnxruntime"), dict(merge_ios=0.6), dict(overlap=0.3)):
         assert settings_hash(DetectConfig(**changed)) != settings_hash(DetectConfig()), changed
+    model = ModelConfig(score_threshold=0.4, overlap=0.25)  # with the model: resolved as the run resolves them
+    assert settings_hash(DetectConfig(score_threshold=0.4), model) == settings_hash(DetectConfig(), model)
+    assert settings_hash(DetectConfig(overlap=0.3), model) != settings_hash(DetectConfig(), model)
     monkeypatch.setattr("engine.__version__", "999.0")
     assert settings_hash(DetectConfig(model_path="/a/model.onnx")) != base  # another engine version
     first, second = scene_output_name("/x/2026/scene.tif"), scene_output_name("/x/2025/scene.tif")
