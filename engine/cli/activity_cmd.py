@@ -8,6 +8,8 @@ import sys
 from engine.cli.arg_types import positive_float
 from engine.errors import CliError, R2cnnError
 
+SHOWN = 10  # scenes listed by name (undated, left out); then a count
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -73,11 +75,12 @@ def run(args) -> int:
 
 
 def report(activity, paths: dict[str, str], say=lambda m: print(m, file=sys.stderr)) -> None:
-    """Undated scenes one line each, then the summary line."""
-    for scene, why in activity.undated:
-        say(f"undated: {scene}: {why}")
-    for scene, why in activity.unplaced:
-        say(f"left out: {scene}: {why}")
+    """Undated and left-out scenes one line each (at most SHOWN of each), then the summary line."""
+    for word, listed in (("undated", activity.undated), ("left out", activity.unplaced)):
+        for scene, why in listed[:SHOWN]:
+            say(f"{word}: {scene}: {why}")
+        if len(listed) > SHOWN:
+            say(f"... and {len(listed) - SHOWN} more {word}")
     arrived = sum(c.change == "arrived" for c in activity.changes)
     say(
         f"activity: {len(activity.sites)} sites, {len(activity.rows)} site-dates, "
