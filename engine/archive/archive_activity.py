@@ -29,10 +29,11 @@ def catalogue_scenes(outdir: str, date_pattern: str | None = None) -> list[Scene
 
 
 def archive_activity(
-    outdir: str, settings: ActivitySettings | None = None, date_pattern: str | None = None
+    outdir: str, settings: ActivitySettings | None = None, date_pattern: str | None = None,
+    scenes: list[SceneInput] | None = None,
 ) -> tuple[Activity, dict[str, str]]:
-    """Summarise OUTDIR's done scenes and write activity.csv / .gpkg / .png there."""
+    """Summarise OUTDIR's done scenes (catalogue_scenes, unless given) and write activity.csv / .gpkg / .png."""
     settings = settings or ActivitySettings()
-    activity = summarise(catalogue_scenes(outdir, date_pattern), settings)
+    activity = summarise(catalogue_scenes(outdir, date_pattern) if scenes is None else scenes, settings)
     protect = [settings.sites] if settings.sites else []
     return activity, write_activity(activity, outdir, protect)

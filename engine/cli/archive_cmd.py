@@ -133,10 +133,14 @@ def run(args) -> int:
 
 def _activity(args, settings, say) -> None:
     """The activity summary of OUTDIR (what `r2cnn activity OUTDIR` writes), after the scenes."""
-    from engine.archive.archive_activity import archive_activity
+    from engine.archive.archive_activity import archive_activity, catalogue_scenes
 
     try:
-        activity, paths = archive_activity(args.output, settings, args.date_pattern)
+        scenes = catalogue_scenes(args.output, args.date_pattern)
+        if not any(scene.date.date for scene in scenes):  # nothing to put on a time line: no files, one line
+            say(f"activity: none of the {len(scenes)} done scenes has a date (see --date-pattern); not written")
+            return
+        activity, paths = archive_activity(args.output, settings, args.date_pattern, scenes)
     except R2cnnError as exc:
         raise CliError(f"{exc} (the scenes are kept; r2cnn activity {args.output} writes the summary again)") from exc
     activity_cmd.report(activity, paths, say)
