@@ -3,8 +3,6 @@ refused in one line, and no header, however hostile, makes it build a grid or ex
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
@@ -87,7 +85,6 @@ def test_random_headers_plan_within_the_memory_bound_or_refuse_in_one_line(monke
     monkeypatch.setattr("engine.pipeline.tiling.tile_grid", no_grid)
     rng = np.random.default_rng(2015)
     bound, planned, refused = memory_bound_bytes(), 0, 0
-    started = time.perf_counter()
     for _ in range(5000):
         size = tuple(int(v) for v in np.exp(rng.uniform(0, np.log(1e6), 2)).round().clip(1, 1e6))
         gsd = float(np.exp(rng.uniform(np.log(1e-3), np.log(1e4))))
@@ -110,5 +107,5 @@ def test_random_headers_plan_within_the_memory_bound_or_refuse_in_one_line(monke
             continue
         assert 0 < plan.memory_bytes <= bound and plan.patches >= 1
         planned += 1
-    assert planned > 500 and refused > 500  # both branches were exercised
-    assert time.perf_counter() - started < 20
+    assert planned > 500 and refused > 500  # both branches were exercised (no wall-clock bound: no_grid
+    # above is what keeps planning cheap; speed belongs to the benchmark, not to a timed test)
