@@ -101,6 +101,22 @@ def check_model_config(config: ModelConfig) -> None:
 
 
 @dataclass(frozen=True)
+class CascadeConfig:
+    """What the cascade file needs to be used correctly; travels in the ONNX metadata."""
+
+    step_model_px: int = 4  # each input pixel averages step x step pixels at the model's gsd
+    mean: float = 110.0  # input normalisation, as the detector's
+    std: float = 50.0
+    widths: tuple[int, ...] = (8, 16, 16, 24)
+    strides: tuple[int, ...] = (1, 2, 2, 1)  # their product is map_stride
+    threshold: float = 0.5  # patches scoring >= it run the trunk (calibrated on held-out patches)
+    calibrated_keep: float = 0.0  # measured share of patches with aircraft kept at threshold (held-out)
+    map_stride: int = 4  # input px per score-map cell
+    patch_px: int = 640  # the patch size and model gsd it was calibrated for: other runs go without it
+    gsd_m: float = 2.0
+
+
+@dataclass(frozen=True)
 class DetectConfig:
     """One whole-scene run: which model, how to tile, what to keep."""
 
@@ -122,5 +138,6 @@ class DetectConfig:
     extent_map: tuple[float, float, float, float] | None = None  # (xmin, ymin, xmax, ymax) in the raster CRS
     window_patches: int = 3  # window graphs: patches per window side (trunk once per window); 1: per patch
     prescreen: bool = True  # skip patches the decimated nodata mask shows empty, without reading them
+    cascade: bool = True  # the first look on a decimated view decides which patches run the trunk (not with no gate)
     force: bool = False  # run a raster far coarser than aircraft need (scene_plan); never past the memory bound
     extra: dict = field(default_factory=dict, compare=False, hash=False)

@@ -49,3 +49,9 @@ RUNTIMES = ("auto", ONNXRUNTIME, OPENVINO)
 BUNDLED_MODEL_NAME = "r2cnn_aircraft.onnx"  # fp32, per patch: the reference graph
 BUNDLED_FAST_MODEL_NAME = "r2cnn_aircraft.window.int8.onnx"  # same weights, INT8, trunk once per window
 BUNDLED_WINDOW_MODEL_NAME = "r2cnn_aircraft.window.onnx"  # same weights, fp32 windows: CPUs where INT8 saturates
+
+# The cascade's first look (resources/cascade/): one input, one output, its CascadeConfig as JSON metadata.
+CASCADE_INPUT = "decimated"  # (N, 1, h, w) float32 0..255, the decimated patches
+CASCADE_OUTPUT = "cascade_scores"  # (N,) probability that the patch holds an aircraft
+CASCADE_KEY = "r2cnn_cascade"
+BUNDLED_CASCADE_NAME = "aircraft_cascade.onnx"

@@ -24,6 +24,7 @@ SUBCOMMAND_MODULES = (
     "engine.cli.anchors_cmd",
     "engine.cli.export_cmd",
     "engine.cli.tune_gate_cmd",
+    "engine.cli.cascade_cmd",
     "engine.cli.quantize_cmd",
     "engine.cli.generate_cmd",
     "engine.cli.validation_scenes_cmd",

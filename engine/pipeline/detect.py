@@ -10,17 +10,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.config import DetectConfig
+from engine.pipeline.cascade import FirstLook, cascade_mismatch, first_look
 from engine.pipeline.georef import box_rings_map
 from engine.pipeline.merge import merge_boxes
 from engine.pipeline.patch_stream import StreamResult, stream_patches
 from engine.pipeline.prescreen import nodata_patches
 from engine.pipeline.raster_reader import RasterScene, bounded_gdal_cache, open_model_scene
 from engine.pipeline.run_plan import RunPlan, region_model_px, region_raster_px
-from engine.pipeline.run_stats import RunMonitor, RunStats, peak_rss_mb
+from engine.pipeline.run_stats import RunMonitor, RunStats, peak_rss_mb, stage_passes
 from engine.pipeline.scene import Scene
 from engine.pipeline.scene_plan import check_scene
 from engine.pipeline.tiling import tile_grid
 from engine.runtime import load_detector
+from engine.runtime.cascade_runtime import CascadeScorer
 from engine.runtime.types import Detector
 
 
@@ -48,6 +50,7 @@ class SceneFindings:
     origins_model_px: np.ndarray  # (T, 2) the tile grid
     stream: StreamResult  # counts, per-patch gate scores
     detections_before_merge: int
+    first_look: FirstLook | None = None  # the cascade's scores and passes (None: it did not run)
 
 
 def detect_raster(
@@ -59,12 +62,14 @@ def detect_raster(
     detector: Detector | None = None,
     checked: CheckedRaster | None = None,
     find_scene: Callable[..., SceneFindings] | None = None,
+    cascade: CascadeScorer | None = None,
 ) -> SceneDetections:
-    """Fig. 2 over a whole scene: tiles -> trunk + gate -> detector on passed patches -> merge -> map.
+    """Fig. 2 over a whole scene: tiles -> cascade -> trunk + gate -> detector on passed patches -> merge -> map.
 
-    `detector` lets a caller load the model once for several rasters (else config says which); `checked`
-    is the raster as check_raster opened and planned it for that detector (closed here once detected);
-    `find_scene` replaces detect_scene, same arguments and answer (the archive's blocks of one scene).
+    `detector` (and `cascade`) let a caller load the models once for several rasters (else config says which);
+    `checked` is the raster as check_raster opened and planned it for that detector (closed here once detected);
+    `find_scene` replaces detect_scene, same arguments and answer (the archive's blocks of one scene, which run
+    without the cascade).
     """
     monitor = RunMonitor(progress, should_stop, log)
     monitor.check_stop()
@@ -75,7 +80,17 @@ def detect_raster(
         checked = checked or check_raster(path, config, detector)
     scene, plan = checked.scene, checked.plan
     with scene, bounded_gdal_cache():
-        found = (find_scene or detect_scene)(scene, detector, plan, monitor, checked.region_px)
+        if plan.cascade and find_scene is None and cascade is None:
+            with monitor.timed("load_model"):
+                cascade = CascadeScorer(None, config.extra.get("threads") or getattr(detector, "threads", None))
+        mismatch = cascade_mismatch(cascade, plan.tile_px, model.gsd_m) if cascade is not None else None
+        if mismatch:
+            monitor.say(mismatch)
+        use = cascade if plan.cascade and find_scene is None and not mismatch else None
+        if find_scene is not None:
+            found = find_scene(scene, detector, plan, monitor, checked.region_px)
+        else:
+            found = detect_scene(scene, detector, plan, monitor, checked.region_px, use)
     with monitor.timed("georef"):
         rings_map = box_rings_map(found.boxes_raster_px, scene.transform)
     monitor.report(100.0)
@@ -120,8 +135,10 @@ def detect_scene(
     plan: RunPlan,
     monitor: RunMonitor | None = None,
     region_px: tuple[int, int, int, int] | None = None,
+    cascade: CascadeScorer | None = None,
 ) -> SceneFindings:
-    """Tile the scene (or its region, in source px), stream the patches, clip, merge across patches."""
+    """Tile the scene (or its region, in source px), the cascade's first look (when given), stream the patches
+    it passed (all of them without it), clip, merge across patches."""
     monitor = monitor or RunMonitor()
     monitor.warn(scene.notes)
     with monitor.timed("stretch"):
@@ -129,15 +146,24 @@ def detect_scene(
     region_px = region_px or (0, 0, scene.width_px, scene.height_px)
     origins = scene_origins(scene, plan, region_px)
     monitor.say(f"{scene.path}: {len(origins)} patches of {plan.tile_px} px on {detector.device}")
-    prescreened = nodata_patches(scene, origins, plan.tile_px) if plan.prescreen else None
-    stream = stream_patches(scene, detector, origins, plan.stream, monitor.on_patch(len(origins)), prescreened)
+    with monitor.timed("prescreen"):
+        prescreened = nodata_patches(scene, origins, plan.tile_px) if plan.prescreen else None
+    look = None
+    if cascade is not None:
+        with monitor.timed("cascade"):
+            look = first_look(scene, origins, plan.tile_px, cascade, prescreened)
+    selected = None if look is None else look.passed
+    stream = stream_patches(
+        scene, detector, origins, plan.stream, monitor.on_patch(len(origins)), prescreened, selected
+    )
     with monitor.timed("merge"):
         candidates = stream.candidates.clipped(region_px, plan.score_filter)
         boxes_raster_px, best = merge_boxes(
             candidates.boxes_raster_px, candidates.scores, plan.merge_ios, candidates.patch_ids
         )
     return SceneFindings(
-        boxes_raster_px, candidates.scores[best], candidates.patch_scores[best], origins, stream, len(candidates)
+        boxes_raster_px, candidates.scores[best], candidates.patch_scores[best], origins, stream, len(candidates),
+        look,
     )
 
 
@@ -167,6 +193,7 @@ def _run_stats(
 ) -> RunStats:
     """The RunStats of this run."""
     counts = found.stream.counts
+    look = found.first_look
     return RunStats(
         source=os.path.basename(path),
         device=detector.device,
@@ -185,7 +212,7 @@ def _run_stats(
         patches_passed_gate=counts.passed,
         detections_before_merge=found.detections_before_merge,
         detections=len(found.scores),
-        stage_seconds=monitor.stage_seconds(counts.seconds),
+        stage_seconds=monitor.stage_seconds({**counts.seconds, **(look.seconds if look else {})}),
         peak_rss_mb=peak_rss_mb(),
         notes=tuple(scene.notes),
         patches_prescreened=counts.prescreened,
@@ -195,4 +222,8 @@ def _run_stats(
         stretch="none" if scene.dtype == "uint8" else scene.stretch_mode,
         runtime=getattr(detector, "runtime", ""),
         precision=getattr(detector, "precision", ""),
+        cascade=look is not None,
+        cascade_threshold=look.threshold if look else None,
+        patches_cascade_passed=int(look.passed.sum()) if look else None,
+        stage_passes=stage_passes(len(found.origins_model_px), counts, look is not None, len(found.scores)),
     )

@@ -16,6 +16,8 @@ from engine.errors import ModelOutputError, R2cnnError, first_line
 from engine.pipeline.candidates import CandidateCollector, Candidates
 from engine.pipeline.read_ahead import ReadAhead
 from engine.pipeline.scene import Scene, patch_emptiness
+from engine.pipeline.sparse_windows import sparse_windows
+from engine.pipeline.tiling import tile_stride_px
 from engine.pipeline.window_plan import WindowPlan, iter_windows, trim_plan
 from engine.runtime.types import BatchResult, Detector
 
@@ -28,6 +30,7 @@ class PatchCounts:
 
     skipped: int = 0  # all nodata or a single value: never reached the network
     prescreened: int = 0  # of those, skipped from the decimated nodata mask without being read
+    cascade_rejected: int = 0  # not nodata, but the cascade's first look passed them: never read at full size
     passed: int = 0  # went through the detector (gate score >= threshold)
     windows: int = 0  # window-graph calls (0: the per-patch path)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -50,6 +53,7 @@ class StreamPlan:
     gate_threshold: float
     per_window: int = 0  # > 1: windows of per_window x per_window patches (a window-graph model)
     batch_size: int = 4  # patches per call on the per-patch path
+    overlap: float = 0.2  # the grid's (sparse windows weigh a window's cost by its stride)
 
 
 def stream_patches(
@@ -59,12 +63,14 @@ def stream_patches(
     plan: StreamPlan,
     on_patch: Callable[[int], None] | None = None,
     prescreened: np.ndarray | None = None,
+    selected: np.ndarray | None = None,
 ) -> StreamResult:
     """Read ahead -> drop empty patches -> one network call per batch or window -> boxes in raster px.
 
     prescreened (T,) bool marks patches known to be nodata (prescreen.nodata_patches): never read (a
-    window's rows and columns of them are trimmed before the read). on_patch(done) runs after each
-    patch or window is handled: progress and the cancellation check live there.
+    window's rows and columns of them are trimmed before the read). selected (T,) bool: the patches the
+    cascade passed; only they are read and run, in sparse windows (sparse_windows: each exactly once).
+    on_patch(done) runs after each patch or window is handled: progress and the cancellation check live there.
     """
     run = _Stream(scene, detector, np.asarray(origins_model_px, dtype=np.int64).reshape(-1, 2), plan)
     on_patch = on_patch or (lambda _done: None)
@@ -73,9 +79,15 @@ def stream_patches(
     # One window at a time (never a list of them): the grid's memory is its origins, whatever its size.
     windows = iter_windows(run.origins, *window_grouping(plan, detector))
     run.counts.prescreened = int(prescreened.sum())
+    if selected is None:
+        items = ((window.patch_index.size, window) for window in windows)
+    else:
+        run.selected = np.asarray(selected, bool) & ~prescreened
+        run.counts.cascade_rejected = int((~run.selected & ~prescreened).sum())
+        items = sparse_windows(windows, run.selected, tile_stride_px(plan.tile_px, plan.overlap), plan.tile_px)
     done = 0
     depth = READ_AHEAD_WINDOWS if windowed else 2 * max(1, plan.batch_size)
-    with ReadAhead(lambda window: run.read(window, prescreened), windows, depth) as reader:
+    with ReadAhead(lambda item: run.read(*item, prescreened), items, depth) as reader:
         for _, (size, window, values, live) in reader:
             run.counts.skipped += size - (int(live.sum()) if window is not None else 0)
             if window is not None and windowed:
@@ -88,6 +100,7 @@ def stream_patches(
             on_patch(done)
         if run.pending:
             run.flush()
+    run.counts.skipped -= run.counts.cascade_rejected  # counted as not live above, but they hold data
     run.counts.seconds = {"read": reader.read_seconds, "read_wait": reader.wait_seconds, "network": run.seconds}
     return StreamResult(run.collector.candidates(), run.counts, run.gate_scores)
 
@@ -122,17 +135,19 @@ class _Stream:
         self.pending: list[tuple[int, np.ndarray]] = []
         self.seconds = 0.0
         self.channels = int(detector.config.in_channels)
+        self.selected: np.ndarray | None = None  # (T,) the cascade's passes; None: every patch
 
-    def read(self, full: WindowPlan, prescreened: np.ndarray) -> tuple:
-        """(patches in the window, the window trimmed of prescreened rows / columns or None, its (bands, h, w)
-        uint8 and which of its patches hold data): the read-ahead thread's work."""
-        window = trim_plan(full, prescreened)
+    def read(self, size: int, full: WindowPlan | None, prescreened: np.ndarray) -> tuple:
+        """(patches accounted for, the window trimmed of prescreened rows / columns or None, its (bands, h, w)
+        uint8 and which of its patches hold data and were selected): the read-ahead thread's work."""
+        window = None if full is None else trim_plan(full, prescreened)
         if window is None:
-            return full.patch_index.size, None, None, None
+            return size, None, None, None
         values, valid = self.scene.read_region_u8(
             (window.x0_model_px, window.y0_model_px), window.size_xy_px(self.plan.tile_px)
         )
-        return full.patch_index.size, window, values, self._live(window, values, valid)
+        live = self._live(window, values, valid)
+        return size, window, values, live if self.selected is None else live & self.selected[window.patch_index]
 
     def _live(self, window: WindowPlan, values: np.ndarray, valid: np.ndarray) -> np.ndarray:
         """(rows, cols) bool: the window's patches that hold data (patch_emptiness, the one rule)."""

@@ -174,23 +174,24 @@ class RasterScene:
         return read_patch(self, origin_model_px, size_px)
 
     def read_region_u8(
-        self, origin_model_px: tuple[int, int], size_xy_px: tuple[int, int]
+        self, origin_model_px: tuple[int, int], size_xy_px: tuple[int, int], step_model_px: int = 1
     ) -> tuple[np.ndarray, np.ndarray]:
         """(bands, h, w) uint8 of a model-px region (one patch or a window of them) and its valid mask.
 
-        Resampled on read to the model's gsd; nodata and the part past the raster get the fill value
-        and valid False.
+        Resampled on read to the model's gsd (step_model_px > 1: each output pixel averages step x step model
+        px, the cascade's decimated view); nodata and the part past the raster get the fill value and valid False.
         """
         width_px, height_px = size_xy_px
-        sx, sy = self.scale_xy
-        col0, row0 = origin_model_px[0] * sx, origin_model_px[1] * sy
-        col1 = min((origin_model_px[0] + width_px) * sx, self.width_px)
-        row1 = min((origin_model_px[1] + height_px) * sy, self.height_px)
+        sx, sy = self.scale_xy[0] * step_model_px, self.scale_xy[1] * step_model_px
+        col0, row0 = origin_model_px[0] * self.scale_xy[0], origin_model_px[1] * self.scale_xy[1]
+        col1 = min((origin_model_px[0] + width_px * step_model_px) * self.scale_xy[0], self.width_px)
+        row1 = min((origin_model_px[1] + height_px * step_model_px) * self.scale_xy[1], self.height_px)
         out_w = int(min(width_px, max(1, round((col1 - col0) / sx))))
         out_h = int(min(height_px, max(1, round((row1 - row0) / sy))))
         resampling = Resampling.average if min(sx, sy) > 1.0 else Resampling.bilinear
         raw, valid = self._read(Window(col0, row0, col1 - col0, row1 - row0), out_h, out_w, resampling)
-        return fill_and_pad(self.to_u8(raw, origin_model_px), valid, size_xy_px, self.fill_value)
+        u8 = self.to_u8(raw, origin_model_px, float(step_model_px))
+        return fill_and_pad(u8, valid, size_xy_px, self.fill_value)
 
     def nodata_overview(self, max_px: int = OVERVIEW_MAX_PX) -> tuple[np.ndarray, tuple[float, float]] | None:
         """Decimated valid mask of the whole scene and its scale (model px per mask px, x and y), from

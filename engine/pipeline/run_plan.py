@@ -44,6 +44,11 @@ class RunPlan:
         )
 
     @property
+    def cascade(self) -> bool:
+        """The first look runs (never without the gate: --no-gate sends every patch on)."""
+        return self.settings.cascade
+
+    @property
     def score_threshold(self) -> float:
         return self.settings.score_threshold
 
@@ -72,7 +77,7 @@ class RunPlan:
     @property
     def stream(self) -> StreamPlan:
         """What the patch stream needs of it."""
-        return StreamPlan(self.tile_px, self.gate_threshold, self.window_patches, self.batch_size)
+        return StreamPlan(self.tile_px, self.gate_threshold, self.window_patches, self.batch_size, self.overlap)
 
 
 def region_raster_px(scene: Scene, extent_map: tuple[float, float, float, float] | None) -> tuple[int, int, int, int]:

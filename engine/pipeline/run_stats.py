@@ -46,6 +46,10 @@ class RunStats:
     runtime: str = ""  # which library ran it: onnxruntime / openvino / torch
     precision: str = ""  # the arithmetic that ran: int8 / fp32 / bf16
     stretch: str = ""  # the 8-bit mapping that ran: local / percentile / divide4 / none (8-bit input: none)
+    cascade: bool = False  # the first look decided which patches ran the trunk
+    cascade_threshold: float | None = None
+    patches_cascade_passed: int | None = None  # None: no cascade ran
+    stage_passes: dict[str, int] = field(default_factory=dict)  # patches left after each stage, in order
 
     def to_dict(self) -> dict:
         """JSON-ready."""
@@ -102,6 +106,18 @@ class RunMonitor:
         """Every stage so far plus the stream's own timers and the total, rounded for the report."""
         stages = {**self.stages, **extra, "total": time.perf_counter() - self.started}
         return {k: round(v, 4) for k, v in stages.items()}
+
+
+def stage_passes(total: int, counts, cascaded: bool, detections: int) -> dict[str, int]:
+    """Patches that went on after each stage, in order (stage_seconds has each stage's time)."""
+    data = total - counts.prescreened
+    passes = {"grid": total, "prescreen": data}
+    if cascaded:
+        passes["cascade"] = data - counts.cascade_rejected
+    passes["trunk"] = total - counts.skipped - counts.cascade_rejected  # read and not flat: the trunk ran
+    passes["gate"] = counts.passed
+    passes["detections"] = detections
+    return passes
 
 
 def peak_rss_mb() -> float | None:

@@ -38,7 +38,7 @@ class Scene(Protocol):
     def stretch(self) -> stretch.Stretch: ...
 
     def read_region_u8(
-        self, origin_model_px: tuple[int, int], size_xy_px: tuple[int, int]
+        self, origin_model_px: tuple[int, int], size_xy_px: tuple[int, int], step_model_px: int = 1
     ) -> tuple[np.ndarray, np.ndarray]: ...
 
     def nodata_overview(self) -> tuple[np.ndarray, tuple[float, float]] | None: ...
@@ -88,6 +88,14 @@ def fill_and_pad(
     return padded, padded_valid
 
 
+def block_mean_u8(values_u8: np.ndarray, valid: np.ndarray, step: int) -> tuple[np.ndarray, np.ndarray]:
+    """(bands, H, W) -> (bands, H / step, W / step) block means; a block is valid where any pixel is."""
+    bands, height, width = values_u8.shape
+    blocks = values_u8.reshape(bands, height // step, step, width // step, step).astype(np.float32)
+    means = np.rint(blocks.mean(axis=(2, 4))).astype(np.uint8)
+    return means, valid.reshape(height // step, step, width // step, step).any(axis=(1, 3))
+
+
 class ImageScene:
     """An 8-bit image already at the model's gsd (evaluation, calibration, gate tuning), read like a raster."""
 
@@ -115,9 +123,13 @@ class ImageScene:
         return stretch.identity_stretch(len(self._bands))
 
     def read_region_u8(
-        self, origin_model_px: tuple[int, int], size_xy_px: tuple[int, int]
+        self, origin_model_px: tuple[int, int], size_xy_px: tuple[int, int], step_model_px: int = 1
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(bands, h, w) uint8 of a region and its valid mask; past the image and nodata get the fill value."""
+        """(bands, h, w) uint8 of a region and its valid mask; past the image and nodata get the fill value
+        (step_model_px > 1: step x step block means, as the raster reader's decimated read)."""
+        if step_model_px > 1:
+            full = self.read_region_u8(origin_model_px, (size_xy_px[0] * step_model_px, size_xy_px[1] * step_model_px))
+            return block_mean_u8(*full, step_model_px)
         x0, y0 = int(origin_model_px[0]), int(origin_model_px[1])
         width_px, height_px = size_xy_px
         values = self._bands[:, y0 : y0 + height_px, x0 : x0 + width_px]

@@ -57,6 +57,7 @@ class RunSettings:
     gate_threshold: float  # the model's or the requested one, also when the gate is off (reports use it)
     tile_px: int
     overlap: float
+    cascade: bool = False  # the first look runs: on by default, never with the gate off (the plain pipeline)
 
     @property
     def stream_gate_threshold(self) -> float:
@@ -74,6 +75,7 @@ class RunSettings:
             gate_threshold=gate_threshold_for(model, config.gate_threshold),
             tile_px=int(config.tile_size or model.patch_size),
             overlap=float(model.overlap if config.overlap is None else config.overlap),
+            cascade=bool(config.cascade and config.use_gate),
         )
 
     @classmethod

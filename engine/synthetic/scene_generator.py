@@ -81,10 +81,12 @@ def write_scene_geotiff(
     overwrite: bool = True,
     workers: int = 2,
     block_size: int = 512,
+    clutter: float = 1.0,
 ) -> SceneTruth:
     """Write a tiled, deflate-compressed GeoTIFF (nodata 0) one block at a time, plus `<path>.boxes.csv`.
 
     Memory stays bounded by a few blocks whatever the scene size; blocks render on `workers` threads.
+    clutter scales roads and building blocks (make_layout): 1 is the default land, 3-4 towns everywhere.
     """
     import rasterio
     from rasterio.transform import from_origin
@@ -99,7 +101,7 @@ def write_scene_geotiff(
         raise OutputError(f"output folder does not exist: {out_path.parent}")
     if out_path.exists() and not overwrite:
         raise OutputError(f"{out_path} exists (use --overwrite to replace it)")
-    layout = make_layout(seed, height, width, gsd_m=gsd_m, n_airports=n_airports)
+    layout = make_layout(seed, height, width, gsd_m=gsd_m, n_airports=n_airports, clutter=clutter)
     block = block_size if max(height, width) > block_size else 256
     profile = dict(
         driver="GTiff",
