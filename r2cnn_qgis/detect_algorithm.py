@@ -52,6 +52,7 @@ class DetectAircraftAlgorithm(QgsProcessingAlgorithm):
     MODEL = "MODEL"
     SCORE_THRESHOLD = "SCORE_THRESHOLD"
     USE_GATE = "USE_GATE"
+    USE_CASCADE = "USE_CASCADE"
     GATE_THRESHOLD = "GATE_THRESHOLD"
     DEVICE = "DEVICE"
     PRECISION = "PRECISION"
@@ -119,6 +120,9 @@ class DetectAircraftAlgorithm(QgsProcessingAlgorithm):
             ))
         )
         self.addParameter(QgsProcessingParameterBoolean(self.USE_GATE, "Skip patches the gate rejects", True))
+        self.addParameter(QgsProcessingParameterBoolean(
+            self.USE_CASCADE, "First look on a decimated view: the trunk runs only where it may find aircraft", True,
+        ))
         self.addParameter(
             two_decimals(QgsProcessingParameterNumber(
                 self.GATE_THRESHOLD, "Gate threshold (empty: the model's)", DOUBLE,
@@ -210,6 +214,7 @@ class DetectAircraftAlgorithm(QgsProcessingAlgorithm):
             score_threshold=self._optional_number(parameters, self.SCORE_THRESHOLD, context),
             gate_threshold=self._optional_number(parameters, self.GATE_THRESHOLD, context),
             use_gate=self.parameterAsBoolean(parameters, self.USE_GATE, context),
+            cascade=self.parameterAsBoolean(parameters, self.USE_CASCADE, context),
             tile_size=tile_size,
             overlap=self._optional_number(parameters, self.OVERLAP, context),
             bands=tuple(self.parameterAsInts(parameters, self.BANDS, context)) or None,
@@ -293,6 +298,8 @@ class DetectAircraftAlgorithm(QgsProcessingAlgorithm):
         """Device and patch counts, so a slow or empty run can be explained from the log."""
         stats = scene.stats
         gate = f"gate threshold {stats.gate_threshold:g}" if stats.gated else "gate off"
+        if stats.cascade:
+            gate += f", {stats.patches_cascade_passed} passed by the cascade"
         feedback.pushInfo(
             f"Model: {stats.model_file or 'torch checkpoint'} on {stats.device} ({stats.runtime}, {stats.precision}). "
             f"Patches: {stats.patches_total} of {stats.tile_size_px} px, "

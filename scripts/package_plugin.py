@@ -19,6 +19,7 @@ OPTIONAL_FILES = (
     Path("resources/models/r2cnn_aircraft.window.int8.onnx"),  # the fast default on CPU; fp32 is the fallback
     Path("resources/models/r2cnn_aircraft.window.onnx"),  # the default on x86 CPUs without VNNI
     Path("resources/models/MODEL_CARD.md"),
+    Path("resources/cascade/aircraft_cascade.onnx"),  # the first look in front of the trunk (on by default)
     Path("LICENSE"),
 )
 REQUIRED_RESOURCES = (Path("resources/styles/aircraft.qml"), Path("resources/icon.svg"))

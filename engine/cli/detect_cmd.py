@@ -82,6 +82,10 @@ def add_scene_options(parser) -> None:
         "scene-wide range), divide4 (value / 4, 10-bit data) or none; the summary says which ran",
     )
     parser.add_argument(
+        "--threads", type=positive_int, metavar="N",
+        help="inference threads (default: the cores this process may use); reading runs beside them",
+    )
+    parser.add_argument(
         "--force", action="store_true",
         help="run a raster far coarser than aircraft need (under 3 px); the memory bound still holds",
     )
@@ -97,7 +101,12 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
         "--gate-threshold", type=_fraction, help="patch gate threshold (default: the model's)"
     )
     parser.add_argument(
-        "--no-gate", action="store_true", help="run the detector on every patch (no classifier gate)"
+        "--no-gate", action="store_true",
+        help="run the detector on every patch (no classifier gate, no cascade: the plain tiled pipeline)",
+    )
+    parser.add_argument(
+        "--no-cascade", action="store_true",
+        help="run the trunk and gate on every patch (no first look on the decimated view; for comparison)",
     )
     parser.add_argument("--device", choices=DEVICES, default="auto", help="default: auto")
     parser.add_argument(
@@ -137,6 +146,8 @@ def detect_config(args) -> DetectConfig:
         window_patches=getattr(args, "window_patches", 3),
         prescreen=not getattr(args, "no_prescreen", False),
         force=getattr(args, "force", False),
+        cascade=not getattr(args, "no_cascade", False),
+        extra={"threads": args.threads} if getattr(args, "threads", None) else {},
     )
 
 
@@ -154,7 +165,7 @@ def run(args) -> int:
         protect = [*rasters, *_model_files(config)]  # never an output, even with --overwrite
         check_outputs(args, protect, say)
         detector = load_detector(
-            config.model_path, config.backend, config.device, config.score_threshold,
+            config.model_path, config.backend, config.device, config.score_threshold, config.extra.get("threads"),
             precision=config.precision, runtime=config.runtime,
         )
         with ExitStack() as opened:
@@ -175,10 +186,17 @@ def run(args) -> int:
         say(
             f"{result.source}: {len(result.scores)} aircraft "
             f"({seconds:.1f} s, {result.stats.patches_total} patches, {_ran(result.stats)}, "
-            f"{result.stats.stretch} stretch)"
+            f"{result.stats.stretch} stretch{_cascade_note(result.stats)})"
         )
     say(f"wrote {args.output}")
     return 0
+
+
+def _cascade_note(stats) -> str:
+    """', cascade passed P of N' when the first look ran."""
+    if not stats.cascade:
+        return ""
+    return f", cascade passed {stats.patches_cascade_passed} of {stats.stage_passes.get('prescreen', 0)}"
 
 
 def _check_rasters(paths: list[str], config: DetectConfig, detector, opened: ExitStack) -> list:
@@ -197,15 +215,15 @@ def _check_rasters(paths: list[str], config: DetectConfig, detector, opened: Exi
 
 
 def _model_files(config: DetectConfig) -> list[str]:
-    """The model file, or the bundled ones when none is given."""
-    if config.model_path:
-        return [config.model_path]
+    """The model file, or the bundled ones when none is given, and the cascade's when it runs."""
     from engine.contract import BUNDLED_FAST_MODEL_NAME, BUNDLED_WINDOW_MODEL_NAME
     from engine.runtime import bundled_model_path
+    from engine.runtime.cascade_runtime import bundled_cascade_path
 
     reference = bundled_model_path()
     names = (BUNDLED_FAST_MODEL_NAME, BUNDLED_WINDOW_MODEL_NAME)
-    return [str(reference)] + [str(reference.with_name(name)) for name in names]
+    files = [config.model_path] if config.model_path else [str(reference)] + [str(reference.with_name(n)) for n in names]
+    return [*files, str(bundled_cascade_path())] if config.cascade and config.use_gate else files
 
 
 def _ran(source) -> str:

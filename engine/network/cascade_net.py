@@ -14,8 +14,9 @@ from engine.network.tinynet import ConvBnRelu
 class CascadeNet(nn.Module):
     """Four conv-bn-relu (3x3: 8, 16 stride 2, 16 stride 2, 24) -> 1x1 logit map; a patch scores its map's max."""
 
-    def __init__(self, config: CascadeConfig = CascadeConfig()):
+    def __init__(self, config: CascadeConfig | None = None):
         super().__init__()
+        config = config or CascadeConfig()
         self.config = config
         widths = (1, *config.widths)
         self.body = nn.Sequential(

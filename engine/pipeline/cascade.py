@@ -83,6 +83,8 @@ def first_look(
             started = time.perf_counter()
             scores[index] = scorer(patches)
             network += time.perf_counter() - started
-    seconds = {"cascade_read": reader.read_seconds, "cascade_read_wait": reader.wait_seconds, "cascade_network": network}
+    seconds = {
+        "cascade_read": reader.read_seconds, "cascade_read_wait": reader.wait_seconds, "cascade_network": network,
+    }
     passed = ~skip & (scores >= threshold)
     return FirstLook(scores, passed, threshold, seconds)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.config import CascadeConfig
 from engine.contract import BUNDLED_CASCADE_NAME, CASCADE_INPUT, CASCADE_KEY, CASCADE_OUTPUT
 from engine.errors import ModelError, first_line
-from engine.config import CascadeConfig
 from engine.runtime.model_session import check_model_file, default_threads
 
 

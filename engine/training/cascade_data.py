@@ -67,8 +67,9 @@ def write_scene(spec: SceneSpec, folder: Path, airbus_root: str | None = None) -
     return path
 
 
-def read_scene(path: Path, cascade: CascadeConfig, model: ModelConfig = ModelConfig()) -> DecimatedScene:
+def read_scene(path: Path, cascade: CascadeConfig, model: ModelConfig | None = None) -> DecimatedScene:
     """Through RasterScene as detect_raster reads it: the whole decimated view, and each grid patch's."""
+    model = model or ModelConfig()
     from engine.synthetic.scene_generator import read_truth
 
     boxes = read_truth(path).boxes_raster_px
@@ -93,7 +94,9 @@ def read_scene(path: Path, cascade: CascadeConfig, model: ModelConfig = ModelCon
     return DecimatedScene(path.name, view[0], valid, boxes, patches, positive, smallest)
 
 
-def scene_specs(count: int, seed: int, size_px: int, airbus_ids: list[str], real_share: float = 0.35) -> list[SceneSpec]:
+def scene_specs(
+    count: int, seed: int, size_px: int, airbus_ids: list[str], real_share: float = 0.35
+) -> list[SceneSpec]:
     """count scenes: clutter drawn from smooth (0.3) to towns everywhere (4), a share with real airports."""
     rng = np.random.default_rng(seed)
     specs, pool = [], list(airbus_ids)

@@ -74,10 +74,11 @@ def _augment(images: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
 
 
 def fit_cascade(
-    scenes: list[DecimatedScene], config: CascadeFitConfig, net_config: CascadeConfig = CascadeConfig(),
+    scenes: list[DecimatedScene], config: CascadeFitConfig, net_config: CascadeConfig | None = None,
     log: Callable[[str], None] = print, init: CascadeNet | None = None,
 ) -> CascadeNet:
     """Dense BCE on crops (half near aircraft), flips and quarter turns, AdamW with cosine decay."""
+    net_config = net_config or CascadeConfig()
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     net = init if init is not None else CascadeNet(net_config)

@@ -75,6 +75,7 @@ def test_zip_has_one_top_folder_with_plugin_engine_resources_and_no_tests(plugin
     assert ("r2cnn_qgis/resources/models/r2cnn_aircraft.onnx" in names) == MODEL.is_file()
     fast = MODEL.with_name("r2cnn_aircraft.window.int8.onnx")  # the CPU default travels with the plugin
     assert ("r2cnn_qgis/resources/models/r2cnn_aircraft.window.int8.onnx" in names) == fast.is_file()
+    assert "r2cnn_qgis/resources/cascade/aircraft_cascade.onnx" in names  # the cascade is on by default
     unwanted = ("__pycache__", ".pyc", "/tests/", "conftest", ".pytest_cache", "blob_model")
     assert not [name for name in names if any(part in name for part in unwanted)]
     assert not [name for name in names if "bench" in name.rsplit("/", 1)[-1] or "/benchmarks/" in name]

@@ -8,7 +8,7 @@ sys.path.insert(0, str(Path(__file__).parent))  # --import-mode=importlib: make 
 from plugin_helpers import ensure_provider  # noqa: E402
 
 EXPECTED_PARAMETERS = [
-    "INPUT", "BANDS", "MODEL", "SCORE_THRESHOLD", "USE_GATE", "GATE_THRESHOLD", "DEVICE", "PRECISION",
+    "INPUT", "BANDS", "MODEL", "SCORE_THRESHOLD", "USE_GATE", "USE_CASCADE", "GATE_THRESHOLD", "DEVICE", "PRECISION",
     "RUNTIME", "TILE_SIZE",
     "OVERLAP", "EXTENT", "OUTPUT",
 ]
@@ -45,6 +45,7 @@ def test_parameters_outputs_and_defaults(qgis_app):
     definition = algorithm.parameterDefinition
     assert definition("SCORE_THRESHOLD").defaultValue() is None  # the model's, as r2cnn detect
     assert definition("USE_GATE").defaultValue() is True
+    assert definition("USE_CASCADE").defaultValue() is True
     assert definition("DEVICE").options() == ["auto", "cpu", "cuda"]
     assert len(definition("PRECISION").options()) == 3 and definition("PRECISION").defaultValue() == 0
     optional = {
