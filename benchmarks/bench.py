@@ -15,7 +15,17 @@ import platform
 import sys
 from pathlib import Path
 
-from benchmarks.configs import BASELINE, CONFIGS, DEFAULT_CONFIGS, DEFAULT_NO_GATE, PLAIN_TILING
+from benchmarks.cascade_report import cascade_rows, cascade_table, verdict
+from benchmarks.cluttered_scene import cluttered_scene_for
+from benchmarks.configs import (
+    BASELINE,
+    CASCADE_CONFIGS,
+    CONFIGS,
+    DEFAULT,
+    DEFAULT_CONFIGS,
+    DEFAULT_NO_GATE,
+    PLAIN_TILING,
+)
 from benchmarks.report import NO_GATE_SUFFIX, agreement, ap50_key, markdown_table, summarise
 from benchmarks.runs import isolated, median_of_rounds, run_once, scene_for, validation_ap50
 from engine.atomic_output import atomic_output
@@ -49,6 +59,17 @@ def parse_configs(text: str) -> list[str]:
     return names
 
 
+SCENE_KINDS = ("smooth", "cluttered")
+
+
+def parse_scenes(text: str) -> list[str]:
+    """Comma-separated scene kinds: smooth (today's land), cluttered (towns, water, clouds)."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names or any(n not in SCENE_KINDS for n in names):
+        raise argparse.ArgumentTypeError(f"scenes are {', '.join(SCENE_KINDS)}, got {text!r}")
+    return names
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -63,6 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="rounds over all configurations; times are the median per configuration (default 1)",
     )
     parser.add_argument("--airports", type=int, default=4)
+    parser.add_argument(
+        "--scenes", type=parse_scenes, default=list(SCENE_KINDS),
+        help="smooth: every configuration; cluttered (3x the towns and roads, water, clouds): the cascade's "
+        f"comparison only ({', '.join(CASCADE_CONFIGS)}, {DEFAULT} with --no-gate). Default: both",
+    )
     parser.add_argument("--model", help="fp32 per-patch ONNX model (default: the bundled one)")
     parser.add_argument("--checkpoint", help="its training checkpoint, for the window graph (default: MODEL.pt)")
     parser.add_argument(
@@ -111,15 +137,63 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks.variants import default_checkpoint, resolve_variants
 
     checkpoint = Path(args.checkpoint) if args.checkpoint else default_checkpoint(base)
-    wanted = sorted({CONFIGS[name].variant for name in configs})
+    cluttered = list(CASCADE_CONFIGS) if "cluttered" in args.scenes else []
+    wanted = sorted({CONFIGS[name].variant for name in [*configs, *cluttered]})
     try:  # in its own process too: quantizing takes GBs, which a forked run would report as its own peak
         variants = isolated(resolve_variants, base, wanted, out_dir / "models", checkpoint)
     except (R2cnnError, ValueError) as exc:
         print(f"bench: error: {exc}", file=sys.stderr)
         return 2
-    scene = scene_for(out_dir, height, width, args.seed, args.airports)
+    full_size = (height, width) == (GF1_HEIGHT_PX, GF1_WIDTH_PX)
+    scenes: dict[str, dict] = {}
+    for kind in args.scenes:
+        make_scene = scene_for if kind == "smooth" else cluttered_scene_for
+        scene = make_scene(out_dir, height, width, args.seed, args.airports)
+        kind_configs = configs if kind == "smooth" else cluttered
+        try:
+            runs = _run_scene(args, scene, kind_configs, variants)
+        except R2cnnError as exc:
+            print(f"bench: error: {exc}", file=sys.stderr)
+            return 2
+        scenes[kind] = {"scene": str(scene), "runs": runs, "summary": summarise(runs, height, width, full_size)}
+    used = sorted({(CONFIGS[n].variant, CONFIGS[n].runtime) for n in configs if CONFIGS[n].variant in variants})
+    ap50 = {} if args.no_ap else {ap50_key(v, r): isolated(validation_ap50, str(variants[v]), r) for v, r in used}
+    first = scenes[args.scenes[0]]
+    runs, scene = first["runs"], first["scene"]
+    summary = summarise(runs, height, width, full_size, ap50)
+    rows = [row for kind, entry in scenes.items() for row in cascade_rows(kind, entry["runs"])]
+    report = {
+        "scene": str(scene),
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "processor": platform.processor()},
+        "models": {v: str(p) for v, p in variants.items()},
+        "options": _options(args, None, None),
+        "validation_ap50": ap50,
+        "runs": runs,
+        "summary": summary,
+        "scenes": scenes,
+        "cascade": {"rows": rows, "verdict": verdict(rows)},
+    }
+    print(markdown_table(summary))
+    print(json.dumps({k: v for k, v in summary.items() if k != "rows"}, indent=2))
+    if rows:
+        print(cascade_table(rows))
+        print(json.dumps(report["cascade"]["verdict"], indent=2))
+    json_path = Path(args.json or out_dir / f"bench_{height}x{width}.json")
+    try:  # whole or not at all, like every output of the engine
+        with atomic_output(json_path, suffix=".json") as tmp:
+            Path(tmp).write_text(json.dumps(report, indent=2))
+    except R2cnnError as exc:
+        print(f"bench: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"report: {json_path}", file=sys.stderr)
+    return 0
+
+
+def _run_scene(args, scene: Path, configs: list[str], variants: dict) -> dict:
+    """Every configuration (and its --no-gate run where asked) on one scene, in rounds; median per configuration."""
     runs: dict[str, dict] = {}
-    no_gate = [] if args.gated_only else [n for n in dict.fromkeys([PLAIN_TILING, *args.no_gate_for]) if n in configs]
+    no_gate_for = [PLAIN_TILING, *args.no_gate_for] if BASELINE in configs else [*args.no_gate_for]
+    no_gate = [] if args.gated_only else [n for n in dict.fromkeys(no_gate_for) if n in configs]
     plan = [(name, True) for name in configs] + [(name, False) for name in no_gate]
     # Rounds over the whole plan (not one configuration N times in a row): a slow spell of a shared
     # machine then lands on every configuration alike, and the median per configuration is reported.
@@ -130,42 +204,18 @@ def main(argv: list[str] | None = None) -> int:
             if variant not in variants:
                 continue
             label = name if use_gate else name + NO_GATE_SUFFIX
-            options = {**_options(args, str(variants[variant]), prescreen), "runtime": chosen.runtime, **overrides}
+            options = {**_options(args, str(variants[variant]), prescreen), "runtime": chosen.runtime,
+                       "cascade": chosen.cascade, **overrides}
             print(f"{label}: detecting on {scene.name} ({variants[variant].name}), round {round_index + 1} of "
                   f"{args.repeat} ...", file=sys.stderr, flush=True)
-            try:
-                result = isolated(run_once, str(scene), use_gate, options)
-            except R2cnnError as exc:
-                print(f"bench: error: {exc}", file=sys.stderr)
-                return 2
-            settings = {"variant": variant, "settings": {"prescreen": prescreen, "runtime": chosen.runtime}}
+            result = isolated(run_once, str(scene), use_gate, options)
+            settings = {"variant": variant, "settings": {"prescreen": prescreen, "runtime": chosen.runtime,
+                                                         "cascade": chosen.cascade and use_gate}}
             settings["settings"].update(overrides)
             runs[label] = median_of_rounds(runs.get(label), {**settings, **result})
             _say(label, result)
     _add_agreement(runs)
-    used = sorted({(CONFIGS[n].variant, CONFIGS[n].runtime) for n in configs if CONFIGS[n].variant in variants})
-    ap50 = {} if args.no_ap else {ap50_key(v, r): isolated(validation_ap50, str(variants[v]), r) for v, r in used}
-    summary = summarise(runs, height, width, (height, width) == (GF1_HEIGHT_PX, GF1_WIDTH_PX), ap50)
-    report = {
-        "scene": str(scene),
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "processor": platform.processor()},
-        "models": {v: str(p) for v, p in variants.items()},
-        "options": _options(args, None, None),
-        "validation_ap50": ap50,
-        "runs": runs,
-        "summary": summary,
-    }
-    print(markdown_table(summary))
-    print(json.dumps({k: v for k, v in summary.items() if k != "rows"}, indent=2))
-    json_path = Path(args.json or out_dir / f"bench_{height}x{width}.json")
-    try:  # whole or not at all, like every output of the engine
-        with atomic_output(json_path, suffix=".json") as tmp:
-            Path(tmp).write_text(json.dumps(report, indent=2))
-    except R2cnnError as exc:
-        print(f"bench: error: {exc}", file=sys.stderr)
-        return 2
-    print(f"report: {json_path}", file=sys.stderr)
-    return 0
+    return runs
 
 
 def _base_model(model: str | None, device: str) -> Path:

@@ -50,6 +50,7 @@ def run_once(scene_path: str, use_gate: bool, options: dict) -> dict:
         window_patches=options["window_patches"],
         prescreen=options["prescreen"],
         gate_threshold=options.get("gate_threshold"),
+        cascade=bool(options.get("cascade", False)),
         extra=tuning,
     )
     started = time.perf_counter()
@@ -64,8 +65,11 @@ def run_once(scene_path: str, use_gate: bool, options: dict) -> dict:
     truth = read_truth(scene_path).boxes_raster_px
     match = match_scene(result.boxes_raster_px, result.scores, truth)
     computed = stats["patches_total"] - stats["patches_skipped_nodata"]
+    width, height = stats["raster_size_px"]
+    gsd_x, gsd_y = stats["gsd_raster_m"]
     return {
         "wall_s": round(wall, 2),
+        **scene_rates(width * height / 1e6, width * height * gsd_x * gsd_y / 1e6, wall),
         "patches_per_s": round(stats["patches_total"] / wall, 2),
         "network_patches_per_s": round(computed / max(stats["stage_seconds"]["network"], 1e-9), 2),
         "recall_iou50": round(match.recall, 4),
@@ -75,6 +79,12 @@ def run_once(scene_path: str, use_gate: bool, options: dict) -> dict:
         "profile": detector.profile(),
         **stats,
     }
+
+
+def scene_rates(mpx: float, km2: float, wall_s: float) -> dict:
+    """The scene's size and how fast it went: megapixels and square kilometres per second."""
+    return {"scene_mpx": round(mpx, 3), "scene_km2": round(km2, 3), "mpx_per_s": round(mpx / wall_s, 2),
+            "km2_per_s": round(km2 / wall_s, 2)}
 
 
 def validation_ap50(model_path: str, runtime: str = ONNXRUNTIME) -> float | None:
@@ -114,5 +124,6 @@ def median_of_rounds(previous: dict | None, latest: dict) -> dict:
         "wall_s": wall,
         "wall_s_rounds": rounds,
         "patches_per_s": round(previous["patches_total"] / wall, 2),
+        **(scene_rates(previous["scene_mpx"], previous["scene_km2"], wall) if "scene_mpx" in previous else {}),
         "peak_rss_mb": max(previous["peak_rss_mb"], latest["peak_rss_mb"]),
     }

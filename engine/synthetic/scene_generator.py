@@ -82,11 +82,13 @@ def write_scene_geotiff(
     workers: int = 2,
     block_size: int = 512,
     clutter: float = 1.0,
+    paint=None,
 ) -> SceneTruth:
     """Write a tiled, deflate-compressed GeoTIFF (nodata 0) one block at a time, plus `<path>.boxes.csv`.
 
     Memory stays bounded by a few blocks whatever the scene size; blocks render on `workers` threads.
-    clutter scales roads and building blocks (make_layout): 1 is the default land, 3-4 towns everywhere.
+    clutter scales roads and building blocks (make_layout): 1 is the default land, 3-4 towns everywhere;
+    paint(values, row0, col0), when given, draws into each rendered block in place (clouds: the bench).
     """
     import rasterio
     from rasterio.transform import from_origin
@@ -128,6 +130,8 @@ def write_scene_geotiff(
                 generator="r2cnn synthetic scene", seed=str(seed), n_aircraft=str(len(layout.planes))
             )
             for (row0, col0, rows, cols), values in render_blocks(layout, block, workers):
+                if paint is not None:
+                    paint(values, row0, col0)
                 dst.write(_to_bands(values, bands, dtype), window=Window(col0, row0, cols, rows))
         _write_truth_csv(tmp_truth, layout)
         os.replace(tmp_raster, out_path)

@@ -193,6 +193,11 @@ def _paint(values: np.ndarray, row0: int, col0: int, pastes: list[Paste], blobs:
     values[~valid] = 0.0
 
 
+def paint_blobs(values: np.ndarray, row0: int, col0: int, blobs: list[Blob]) -> None:
+    """Distractors (clouds, roofs) into one rendered block, in place, valid px only."""
+    _paint(values, row0, col0, [], blobs)
+
+
 def _feather(h: int, w: int) -> np.ndarray:
     """1 inside, ramping to 0 over FEATHER_PX at the edges."""
     ramp_y = np.clip(np.minimum(np.arange(h), np.arange(h)[::-1]) / FEATHER_PX, 0.0, 1.0)

@@ -6,9 +6,12 @@ from __future__ import annotations
 import argparse
 import json
 
+import numpy as np
 import pytest
 
 from benchmarks import bench
+from benchmarks.cascade_report import cascade_rows, cascade_table, verdict
+from benchmarks.cluttered_scene import cluttered_scene_for
 from benchmarks.report import agreement, found_truth, markdown_table, summarise
 from benchmarks.runs import median_of_rounds
 from engine.errors import ModelError
@@ -111,6 +114,8 @@ def test_tiny_bench_run_writes_a_report(tmp_path, blob_model_path, capsys):
             blob_model_path,
             "--configs",
             "prescreen",
+            "--scenes",
+            "smooth",
             "--no-ap",
             "--repeat",
             "2",
@@ -179,3 +184,44 @@ def test_median_of_rounds_keeps_the_first_detections_and_the_median_time():
     assert record["wall_s"] == 12.0 and record["wall_s_rounds"] == [10.0, 30.0, 12.0]
     assert record["patches_per_s"] == round(100 / 12.0, 2) and record["peak_rss_mb"] == 520.0
     assert record["detections"] == 7
+
+
+def test_scene_kinds_and_the_cascade_table():
+    assert bench.parse_scenes("smooth, cluttered") == ["smooth", "cluttered"]
+    with pytest.raises(argparse.ArgumentTypeError):
+        bench.parse_scenes("desert")
+    passes = {"grid": 1260, "prescreen": 1026, "cascade": 200, "trunk": 200, "gate": 60, "detections": 500}
+    runs = {
+        "ov-int8-window": _run(10.0, "window.int8", "openvino", recall_iou50=0.95, precision_iou50=0.9,
+                               stage_passes=passes, mpx_per_s=32.7, km2_per_s=131.0),
+        "ov-int8-window-no-cascade": _run(25.0, "window.int8", "openvino", recall_iou50=0.953, precision_iou50=0.88),
+        "ov-int8-window/no-gate": _run(40.0, "window.int8", "openvino", recall_iou50=0.96, precision_iou50=0.7),
+    }
+    rows = cascade_rows("cluttered", runs)
+    assert [r["mode"] for r in rows] == ["default", "no-cascade", "no-gate"]
+    assert [r["x_default"] for r in rows] == [1.0, 2.5, 4.0]
+    checks = verdict(rows)["cluttered"]
+    assert checks["speedup_vs_no_gate"] == 4.0 and checks["speedup_within_target"]
+    assert checks["recall_drop_vs_no_cascade"] == 0.003 and checks["recall_within_target"]
+    assert checks["default_within_12_s"] and checks["precision_not_lower"]
+    table = cascade_table(rows)
+    assert "| cluttered | default | 10.0 | 1.00 | 32.7 | 131.0 | 900 | 1260 / 1026 / 200 / 200 / 60 |" in table
+
+
+def test_cluttered_scene_keeps_clouds_off_the_aircraft(tmp_path):
+    import rasterio
+
+    from benchmarks.cluttered_scene import CLOUD_CLEARANCE_PX, place_clouds
+    from engine.synthetic.scene_generator import read_truth
+
+    boxes = np.array([[100, 100, 120, 120], [900, 900, 930, 925]], np.float32)
+    clouds = place_clouds(np.random.default_rng(1), boxes, 2000, 2000, 6)
+    assert clouds
+    for cloud in clouds:
+        for x0, y0, x1, y1 in boxes:
+            assert np.hypot((x0 + x1) / 2 - cloud.cx, (y0 + y1) / 2 - cloud.cy) >= 1.3 * cloud.rx + CLOUD_CLEARANCE_PX
+    path = cluttered_scene_for(tmp_path, 1024, 1024, seed=3, airports=1)
+    assert cluttered_scene_for(tmp_path, 1024, 1024, seed=3, airports=1) == path  # cached
+    with rasterio.open(path) as src:
+        assert src.dtypes[0] == "uint16" and src.nodata == 0
+    assert len(read_truth(path).boxes_raster_px) > 0
