@@ -107,6 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--gated-only", action="store_true", help="no --no-gate runs at all")
     parser.add_argument(
+        "--no-baseline", action="store_true",
+        help=f"do not add {BASELINE} (and its --no-gate run) to --configs: a quick cascade comparison",
+    )
+    parser.add_argument(
         "--gate-threshold",
         type=float,
         help=f"override the model's gate threshold (e.g. {GATE_ONLY}: no patch reaches the detector, the "
@@ -126,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     height, width = args.size
-    configs = args.configs if BASELINE in args.configs else [BASELINE, *args.configs]
+    configs = args.configs if BASELINE in args.configs or args.no_baseline else [BASELINE, *args.configs]
     try:
         base = _base_model(args.model, args.device)
     except R2cnnError as exc:  # a missing or bad model fails now, not after generating the scene

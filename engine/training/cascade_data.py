@@ -68,8 +68,24 @@ def write_scene(spec: SceneSpec, folder: Path, airbus_root: str | None = None) -
 
 
 def read_scene(path: Path, cascade: CascadeConfig, model: ModelConfig | None = None) -> DecimatedScene:
-    """Through RasterScene as detect_raster reads it: the whole decimated view, and each grid patch's."""
+    """read_scene_views, cached beside the scene (<scene>.cascade<step>.npz: the read is the slow part)."""
     model = model or ModelConfig()
+    cache = path.with_name(f"{path.name}.cascade{cascade.step_model_px}.npz")
+    if cache.is_file():
+        with np.load(cache) as saved:
+            return DecimatedScene(path.name, *(saved[k] for k in _CACHED))
+    scene = read_scene_views(path, cascade, model)
+    tmp = cache.with_name(cache.name + ".tmp.npz")
+    np.savez(tmp, **{k: getattr(scene, k) for k in _CACHED})
+    tmp.replace(cache)
+    return scene
+
+
+_CACHED = ("view_u8", "valid", "boxes_px", "patches_u8", "positive", "smallest_px")
+
+
+def read_scene_views(path: Path, cascade: CascadeConfig, model: ModelConfig) -> DecimatedScene:
+    """Through RasterScene as detect_raster reads it: the whole decimated view, and each grid patch's."""
     from engine.synthetic.scene_generator import read_truth
 
     boxes = read_truth(path).boxes_raster_px

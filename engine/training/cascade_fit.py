@@ -33,6 +33,8 @@ class CascadeFitConfig:
     minutes: float = 8.0  # wall-clock budget; steps stop there
     max_steps: int = 4000
     positive_share: float = 0.5  # crops centred near an aircraft
+    dense_pos_weight: float = 5.0  # a centre cell weighs this many empty cells
+    mil_weight: float = 1.0  # the crop's max logit against "holds a centre": what a patch's score is
     keep_target: float = 0.995  # share of patches with aircraft the threshold keeps (held-out)
     seed: int = 22
 
@@ -105,10 +107,12 @@ def fit_cascade(
         if flip:
             images, target, weight = (t.flip(-1) for t in (images, target, weight))
         logits = net.logit_map(_augment(images, rng))
-        positives = max(1.0, float(target.sum()))
-        pos_weight = torch.tensor(min(200.0, float(weight.sum()) / positives))
+        pos_weight = torch.tensor(config.dense_pos_weight)
         loss = F.binary_cross_entropy_with_logits(logits, target, weight=weight, pos_weight=pos_weight, reduction="sum")
         loss = loss / float(weight.sum())
+        crop_max = (logits - 1e4 * (1 - weight) * (1 - target)).amax(dim=(1, 2))  # cells with no verdict left out
+        holds = (target.amax(dim=(1, 2)) > 0).float()
+        loss = loss + config.mil_weight * F.binary_cross_entropy_with_logits(crop_max, holds)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
