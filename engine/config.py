@@ -104,7 +104,8 @@ def check_model_config(config: ModelConfig) -> None:
 class CascadeConfig:
     """What the cascade file needs to be used correctly; travels in the ONNX metadata."""
 
-    step_model_px: int = 4  # each input pixel averages step x step pixels at the model's gsd
+    step_model_px: int = 4  # each input pixel covers step x step pixels at the model's gsd
+    in_channels: int = 2  # the mean and the brightest 2 x 2 cell of a read twice as fine (pipeline.cascade)
     mean: float = 110.0  # input normalisation, as the detector's
     std: float = 50.0
     widths: tuple[int, ...] = (8, 16, 16, 24)

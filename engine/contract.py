@@ -51,7 +51,7 @@ BUNDLED_FAST_MODEL_NAME = "r2cnn_aircraft.window.int8.onnx"  # same weights, INT
 BUNDLED_WINDOW_MODEL_NAME = "r2cnn_aircraft.window.onnx"  # same weights, fp32 windows: CPUs where INT8 saturates
 
 # The cascade's first look (resources/cascade/): one input, one output, its CascadeConfig as JSON metadata.
-CASCADE_INPUT = "decimated"  # (N, 1, h, w) float32 0..255, the decimated patches
+CASCADE_INPUT = "decimated"  # (N, C, h, w) float32 0..255, the decimated patches (pipeline.cascade)
 CASCADE_OUTPUT = "cascade_scores"  # (N,) probability that the patch holds an aircraft
 CASCADE_KEY = "r2cnn_cascade"
 BUNDLED_CASCADE_NAME = "aircraft_cascade.onnx"

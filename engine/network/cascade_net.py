@@ -18,19 +18,19 @@ class CascadeNet(nn.Module):
         super().__init__()
         config = config or CascadeConfig()
         self.config = config
-        widths = (1, *config.widths)
+        widths = (config.in_channels, *config.widths)
         self.body = nn.Sequential(
             *(ConvBnRelu(widths[k], widths[k + 1], stride=s) for k, s in enumerate(config.strides))
         )
         self.logits = nn.Conv2d(widths[-1], 1, 1)
 
     def logit_map(self, images: torch.Tensor) -> torch.Tensor:
-        """(N, 1, h, w) 0..255 -> (N, h/4, w/4) logits: does an aircraft centre lie in this cell?"""
+        """(N, C, h, w) 0..255 -> (N, h/4, w/4) logits: does an aircraft centre lie in this cell?"""
         x = (images - self.config.mean) / self.config.std
         return self.logits(self.body(x))[:, 0]
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        """(N, 1, h, w) float 0..255 -> (N,) probability that the patch holds an aircraft (the exported graph)."""
+        """(N, C, h, w) float 0..255 -> (N,) probability that the patch holds an aircraft (the exported graph)."""
         return torch.sigmoid(self.logit_map(images).amax(dim=(1, 2)))
 
 

@@ -41,20 +41,32 @@ def cascade_mismatch(scorer: CascadeScorer, tile_px: int, model_gsd_m: float) ->
     )
 
 
+def decimated_view(
+    scene: Scene, origin_model_px: tuple[int, int], size_xy_px: tuple[int, int], step: int
+) -> np.ndarray:
+    """(2, h, w) uint8 of a region, each pixel step x step model px: the mean and the brightest of its 2 x 2
+    cells of a read twice as fine (the maximum keeps a 6 px aircraft's contrast that the mean halves)."""
+    fine = max(1, step // 2)
+    width, height = size_xy_px
+    values, _ = scene.read_region_u8(origin_model_px, (2 * width, 2 * height), fine)
+    grey = values[0] if values.shape[0] == 1 else np.rint(values.mean(axis=0)).astype(np.uint8)
+    blocks = grey.reshape(height, 2, width, 2)
+    mean = np.rint(blocks.mean(axis=(1, 3), dtype=np.float32)).astype(np.uint8)
+    return np.stack([mean, blocks.max(axis=(1, 3))])
+
+
 def decimated_patches(scene: Scene, origins_model_px: np.ndarray, tile_px: int, step: int, rows: list) -> tuple:
-    """(indices, (n, 1, side, side) uint8) of one grid row: one decimated strip read, cut per patch."""
+    """(indices, (n, 2, side, side) uint8) of one grid row: one decimated strip read, cut per patch."""
     side = math.ceil(tile_px / step)
     index = np.asarray(rows, dtype=np.int64)
     xs, y = origins_model_px[index, 0], int(origins_model_px[index[0], 1])
     x0 = int(xs.min())
     width = math.ceil((int(xs.max()) + tile_px - x0) / step)
-    strip, _ = scene.read_region_u8((x0, y), (width, side), step)
-    grey = strip[:1] if strip.shape[0] == 1 else np.rint(strip.mean(axis=0, keepdims=True)).astype(np.uint8)
-    out = np.empty((len(index), 1, side, side), dtype=np.uint8)
+    strip = decimated_view(scene, (x0, y), (width, side), step)
+    out = np.full((len(index), strip.shape[0], side, side), round(scene.fill_value), dtype=np.uint8)
     for k, x in enumerate(xs.tolist()):
         col = (x - x0) // step
-        cut = grey[:, :, col : col + side]
-        out[k] = scene.fill_value if cut.shape[2] < side else 0
+        cut = strip[:, :, col : col + side]
         out[k, :, :, : cut.shape[2]] = cut
     return index, out
 

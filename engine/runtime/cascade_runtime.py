@@ -33,7 +33,7 @@ def cascade_config_from_metadata(metadata: dict[str, str], path: str) -> Cascade
 
 
 class CascadeScorer:
-    """One ONNX Runtime session of the cascade net; call it with (N, 1, h, w) uint8 decimated patches."""
+    """One ONNX Runtime session of the cascade net; call it with (N, C, h, w) uint8 decimated patches."""
 
     def __init__(self, path: str | None = None, threads: int | None = None):
         import onnxruntime as ort
@@ -56,7 +56,7 @@ class CascadeScorer:
         self.config = cascade_config_from_metadata(metadata, self.path)
 
     def __call__(self, decimated_u8: np.ndarray) -> np.ndarray:
-        """(N, 1, h, w) uint8 -> (N,) float scores."""
+        """(N, C, h, w) uint8 -> (N,) float scores."""
         images = np.ascontiguousarray(decimated_u8, dtype=np.float32)
         scores = self._session.run([CASCADE_OUTPUT], {CASCADE_INPUT: images})[0]
         scores = np.asarray(scores, dtype=np.float64).reshape(-1)

@@ -12,7 +12,7 @@ import numpy as np
 
 from engine.config import CascadeConfig, DetectConfig, ModelConfig
 from engine.ops.box_arrays import as_boxes, centres_inside
-from engine.pipeline.cascade import decimated_patches
+from engine.pipeline.cascade import decimated_patches, decimated_view
 from engine.pipeline.prescreen import nodata_patches
 from engine.pipeline.raster_reader import RasterScene
 from engine.pipeline.scene import patch_fill_value
@@ -33,13 +33,12 @@ class SceneSpec:
 
 @dataclass(frozen=True, eq=False)
 class DecimatedScene:
-    """A scene's decimated grey view (h, w) uint8, valid mask, true boxes (model px) and its grid patches."""
+    """A scene's decimated view (2, h, w) uint8, true boxes (model px) and its grid patches as detection cuts them."""
 
     name: str
     view_u8: np.ndarray
-    valid: np.ndarray
     boxes_px: np.ndarray  # (B, 4) at the model's gsd
-    patches_u8: np.ndarray  # (n, 1, s, s) the grid's patches as the cascade sees them in detection
+    patches_u8: np.ndarray  # (n, 2, s, s) the grid's patches as the cascade sees them in detection
     positive: np.ndarray  # (n,) an aircraft centre inside the patch
     smallest_px: np.ndarray  # (n,) longest side of the smallest aircraft centred in the patch (inf: none)
 
@@ -70,7 +69,7 @@ def write_scene(spec: SceneSpec, folder: Path, airbus_root: str | None = None) -
 def read_scene(path: Path, cascade: CascadeConfig, model: ModelConfig | None = None) -> DecimatedScene:
     """read_scene_views, cached beside the scene (<scene>.cascade<step>.npz: the read is the slow part)."""
     model = model or ModelConfig()
-    cache = path.with_name(f"{path.name}.cascade{cascade.step_model_px}.npz")
+    cache = path.with_name(f"{path.name}.cascade{cascade.step_model_px}x{cascade.in_channels}.npz")
     if cache.is_file():
         with np.load(cache) as saved:
             return DecimatedScene(path.name, *(saved[k] for k in _CACHED))
@@ -81,7 +80,7 @@ def read_scene(path: Path, cascade: CascadeConfig, model: ModelConfig | None = N
     return scene
 
 
-_CACHED = ("view_u8", "valid", "boxes_px", "patches_u8", "positive", "smallest_px")
+_CACHED = ("view_u8", "boxes_px", "patches_u8", "positive", "smallest_px")
 
 
 def read_scene_views(path: Path, cascade: CascadeConfig, model: ModelConfig) -> DecimatedScene:
@@ -92,7 +91,7 @@ def read_scene_views(path: Path, cascade: CascadeConfig, model: ModelConfig) -> 
     step, tile = int(cascade.step_model_px), int(model.patch_size)
     with RasterScene(str(path), model.gsd_m, None, None, DetectConfig().stretch, patch_fill_value(model)) as scene:
         width, height = scene.size_model_px
-        view, valid = scene.read_region_u8((0, 0), (math.ceil(width / step), math.ceil(height / step)), step)
+        view = decimated_view(scene, (0, 0), (math.ceil(width / step), math.ceil(height / step)), step)
         origins = tile_grid(width, height, tile, model.overlap)
         keep = ~nodata_patches(scene, origins, tile)
         rows: dict[int, list[int]] = {}
@@ -107,7 +106,7 @@ def read_scene_views(path: Path, cascade: CascadeConfig, model: ModelConfig) -> 
         inside = centres_inside(boxes, x, y, tile)
         positive[k] = bool(inside.any())
         smallest[k] = float(sides[inside].min()) if inside.any() else np.inf
-    return DecimatedScene(path.name, view[0], valid, boxes, patches, positive, smallest)
+    return DecimatedScene(path.name, view, boxes, patches, positive, smallest)
 
 
 def scene_specs(

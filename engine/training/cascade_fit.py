@@ -40,8 +40,8 @@ class CascadeFitConfig:
 
 
 def _crop(scene: DecimatedScene, rng: np.random.Generator, size: int, stride: int, near: bool) -> tuple:
-    """(size, size) crop of the view aligned to the map stride and its (size/stride)^2 target / weight maps."""
-    height, width = scene.view_u8.shape
+    """(C, size, size) crop of the view aligned to the map stride and its (size/stride)^2 target / weight maps."""
+    channels, height, width = scene.view_u8.shape
     step_model = 4 * stride  # model px per map cell (view px are step_model_px = 4 model px)
     if near and len(scene.boxes_px):
         box = scene.boxes_px[int(rng.integers(len(scene.boxes_px)))]
@@ -51,9 +51,9 @@ def _crop(scene: DecimatedScene, rng: np.random.Generator, size: int, stride: in
         x0, y0 = int(rng.integers(0, max(1, width - size))), int(rng.integers(0, max(1, height - size)))
     x0 = int(np.clip(x0 // stride * stride, 0, max(0, width - size)))
     y0 = int(np.clip(y0 // stride * stride, 0, max(0, height - size)))
-    image = np.full((size, size), 110, np.uint8)
-    part = scene.view_u8[y0 : y0 + size, x0 : x0 + size]
-    image[: part.shape[0], : part.shape[1]] = part
+    image = np.full((channels, size, size), 110, np.uint8)
+    part = scene.view_u8[:, y0 : y0 + size, x0 : x0 + size]
+    image[:, : part.shape[1], : part.shape[2]] = part
     cells = size // stride
     target, weight = np.zeros((cells, cells), np.float32), np.ones((cells, cells), np.float32)
     if len(scene.boxes_px):
@@ -99,7 +99,7 @@ def fit_cascade(
             source = with_aircraft if near else scenes
             batch.append(_crop(source[int(rng.integers(len(source)))], rng, config.crop_px, net_config.map_stride,
                                near))
-        images = torch.from_numpy(np.stack([b[0] for b in batch])[:, None].astype(np.float32))
+        images = torch.from_numpy(np.stack([b[0] for b in batch]).astype(np.float32))
         target = torch.from_numpy(np.stack([b[1] for b in batch]))
         weight = torch.from_numpy(np.stack([b[2] for b in batch]))
         turns, flip = int(rng.integers(4)), bool(rng.integers(2))
@@ -159,7 +159,7 @@ def export_cascade(net: CascadeNet, path: str, config: CascadeConfig, provenance
     net = CascadeNet(config).eval() if net is None else net
     net.config = config
     side = 640 // int(config.step_model_px)
-    example = torch.full((1, 1, side, side), 110.0)
+    example = torch.full((1, int(config.in_channels), side, side), 110.0)
     with atomic_output(path, suffix=".onnx") as tmp:
         torch.onnx.export(
             net, (example,), tmp, input_names=[CASCADE_INPUT], output_names=[CASCADE_OUTPUT], opset_version=17,

@@ -8,7 +8,7 @@ import pytest
 
 from engine.config import DetectConfig
 from engine.errors import ModelError
-from engine.pipeline.cascade import decimated_patches
+from engine.pipeline.cascade import decimated_patches, decimated_view
 from engine.pipeline.detect import detect_raster
 from engine.pipeline.raster_reader import RasterScene
 from engine.pipeline.tiling import tile_grid
@@ -31,16 +31,18 @@ def test_strip_cuts_equal_per_patch_decimated_reads(scene_path):
         origins = tile_grid(*scene.size_model_px, 640, 0.2)
         row = [i for i in range(len(origins)) if origins[i, 1] == 0]
         index, patches = decimated_patches(scene, origins, 640, 4, row)
-        assert patches.shape == (len(row), 1, 160, 160) and patches.dtype == np.uint8
+        assert patches.shape == (len(row), 2, 160, 160) and patches.dtype == np.uint8
         for k, i in enumerate(index):
             x, y = origins[i]
             if x % 4:
                 continue  # a last patch flush with the edge starts between two decimated pixels
-            direct, _ = scene.read_region_u8((int(x), int(y)), (160, 160), 4)
-            np.testing.assert_array_equal(patches[k], direct)
+            np.testing.assert_array_equal(patches[k], decimated_view(scene, (int(x), int(y)), (160, 160), 4))
         full, _ = scene.read_region_u8((0, 0), (640, 640))
-        means = full[0].reshape(160, 4, 160, 4).astype(np.float32).mean(axis=(1, 3))
-        assert np.abs(patches[0, 0].astype(np.float32) - means).mean() < 2.0  # an average of the full view
+        blocks = full[0].reshape(160, 4, 160, 4).astype(np.float32)
+        assert np.abs(patches[0, 0] - blocks.mean(axis=(1, 3))).mean() < 2.0  # the mean of the full view
+        assert (patches[0, 1] >= patches[0, 0]).all()  # and the brightest of its cells
+        brightest = blocks.max(axis=(1, 3))
+        assert np.abs(patches[0, 1] - brightest).mean() < np.abs(patches[0, 0] - brightest).mean()
 
 
 def test_default_runs_the_cascade_and_the_switch_turns_it_off(scene_path):

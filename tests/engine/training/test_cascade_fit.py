@@ -16,13 +16,12 @@ from engine.training.cascade_fit import CascadeFitConfig, _crop, calibrate, expo
 
 
 def _scene(rng) -> DecimatedScene:
-    view = rng.integers(90, 130, (200, 200)).astype(np.uint8)
+    view = rng.integers(90, 130, (2, 200, 200)).astype(np.uint8)
     boxes = np.array([[400.0, 300.0, 420.0, 318.0], [100.0, 600.0, 112.0, 610.0]], np.float32)  # model px
     for x0, y0, x1, y1 in boxes / 4:
-        view[int(y0) : int(np.ceil(y1)), int(x0) : int(np.ceil(x1))] = 250
-    patches = np.stack([view[None, :160, :160], view[None, 40:, 40:]])
-    return DecimatedScene("s", view, np.ones_like(view, bool), boxes, patches, np.array([True, True]),
-                          np.array([12.0, 20.0]))
+        view[:, int(y0) : int(np.ceil(y1)), int(x0) : int(np.ceil(x1))] = 250
+    patches = np.stack([view[:, :160, :160], view[:, 40:, 40:]])
+    return DecimatedScene("s", view, boxes, patches, np.array([True, True]), np.array([12.0, 20.0]))
 
 
 def test_crop_targets_sit_on_the_aircraft_centres():
@@ -30,10 +29,10 @@ def test_crop_targets_sit_on_the_aircraft_centres():
     scene = _scene(rng)
     for _ in range(20):
         image, target, weight = _crop(scene, rng, 80, 4, near=True)
-        assert image.shape == (80, 80) and target.shape == weight.shape == (20, 20)
+        assert image.shape == (2, 80, 80) and target.shape == weight.shape == (20, 20)
         assert target.sum() >= 1 and (weight[target > 0] == 1).all()
         i, j = np.argwhere(target > 0)[0]
-        assert image[4 * i : 4 * i + 4, 4 * j : 4 * j + 4].max() == 250  # the cell holds the bright aircraft
+        assert image[:, 4 * i : 4 * i + 4, 4 * j : 4 * j + 4].max() == 250  # the cell holds the bright aircraft
         assert (weight == 0).any()  # the neighbours of a centre give no verdict
 
 
