@@ -58,7 +58,10 @@ class CascadeScorer:
     def __call__(self, decimated_u8: np.ndarray) -> np.ndarray:
         """(N, C, h, w) uint8 -> (N,) float scores."""
         images = np.ascontiguousarray(decimated_u8, dtype=np.float32)
-        scores = self._session.run([CASCADE_OUTPUT], {CASCADE_INPUT: images})[0]
+        try:
+            scores = self._session.run([CASCADE_OUTPUT], {CASCADE_INPUT: images})[0]
+        except Exception as exc:  # onnxruntime's own errors (a file for another input layout)
+            raise ModelError(f"{self.path}: the cascade failed on {images.shape} inputs ({first_line(exc)})") from exc
         scores = np.asarray(scores, dtype=np.float64).reshape(-1)
         if scores.shape != (len(images),):
             raise ModelError(f"{self.path}: {scores.shape} scores for {len(images)} patches")
