@@ -238,3 +238,18 @@ def test_every_option_of_the_issue_is_accepted():
     assert args.bands == (3, 2, 1) and args.no_gate and args.gsd == 0.8 and args.backend == "torch"
     with pytest.raises(SystemExit):
         build_parser().parse_args(["detect", "a.tif", "-o", "o.gpkg", "--overlap", "1.0"])
+
+
+def test_cascade_switch_and_threads_reach_the_config():
+    from engine.cli.detect_cmd import detect_config
+    from engine.cli.main import build_parser
+
+    default = detect_config(build_parser().parse_args(["detect", "a.tif", "-o", "o.gpkg"]))
+    assert default.cascade and default.extra == {}
+    argv = ["detect", "a.tif", "-o", "o.gpkg", "--no-cascade", "--threads", "1"]
+    off = detect_config(build_parser().parse_args(argv))
+    assert not off.cascade and off.extra == {"threads": 1}
+    archive = build_parser().parse_args(["detect-archive", "a.tif", "-o", "out", "--no-cascade"])
+    assert archive.no_cascade  # the archive shares the model options
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["detect", "a.tif", "-o", "o.gpkg", "--threads", "0"])
