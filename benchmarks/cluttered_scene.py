@@ -16,9 +16,10 @@ CLOUD_CLEARANCE_PX = 60  # clouds stay this far from every aircraft (they would 
 
 def cluttered_scene_for(out_dir: Path, height: int, width: int, seed: int, airports: int) -> Path:
     """The cached cluttered scene (generated block by block on first use)."""
+    from engine.synthetic.scene_set import paint_blobs
+
     from engine.synthetic.layout import make_layout
     from engine.synthetic.scene_generator import truth_path, write_scene_geotiff
-    from engine.synthetic.scene_set import paint_blobs
 
     path = out_dir / f"scene_{height}x{width}_seed{seed}_a{airports}_clutter{CLUTTER:g}.tif"
     if path.is_file() and truth_path(path).is_file():

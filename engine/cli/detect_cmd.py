@@ -34,6 +34,10 @@ def register(subparsers) -> None:
     add_model_options(parser)
     add_scene_options(parser)
     parser.add_argument(
+        "--threads", type=positive_int, metavar="N",
+        help="inference threads (default: the cores this process may use); reading runs beside them",
+    )
+    parser.add_argument(
         "--overwrite", action="store_true", help="replace OUT.gpkg and --stats-json if they exist (never an input)"
     )
     parser.add_argument(
@@ -80,10 +84,6 @@ def add_scene_options(parser) -> None:
         help=f"non-8-bit data to 8 bits (default {DetectConfig().stretch}): local (percentiles over about "
         "2.5 km around each place, so clouds and roofs far away do not darken an airport), percentile (one "
         "scene-wide range), divide4 (value / 4, 10-bit data) or none; the summary says which ran",
-    )
-    parser.add_argument(
-        "--threads", type=positive_int, metavar="N",
-        help="inference threads (default: the cores this process may use); reading runs beside them",
     )
     parser.add_argument(
         "--force", action="store_true",
@@ -222,7 +222,8 @@ def _model_files(config: DetectConfig) -> list[str]:
 
     reference = bundled_model_path()
     names = (BUNDLED_FAST_MODEL_NAME, BUNDLED_WINDOW_MODEL_NAME)
-    files = [config.model_path] if config.model_path else [str(reference)] + [str(reference.with_name(n)) for n in names]
+    bundled = [str(reference)] + [str(reference.with_name(name)) for name in names]
+    files = [config.model_path] if config.model_path else bundled
     return [*files, str(bundled_cascade_path())] if config.cascade and config.use_gate else files
 
 
