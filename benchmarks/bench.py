@@ -21,9 +21,9 @@ from benchmarks.configs import (
     BASELINE,
     CASCADE_CONFIGS,
     CONFIGS,
-    DEFAULT,
     DEFAULT_CONFIGS,
     DEFAULT_NO_GATE,
+    NO_CASCADE,
     PLAIN_TILING,
 )
 from benchmarks.report import NO_GATE_SUFFIX, agreement, ap50_key, markdown_table, summarise
@@ -87,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--scenes", type=parse_scenes, default=list(SCENE_KINDS),
         help="smooth: every configuration; cluttered (3x the towns and roads, water, clouds): the cascade's "
-        f"comparison only ({', '.join(CASCADE_CONFIGS)}, {DEFAULT} with --no-gate). Default: both",
+        f"comparison only ({', '.join(CASCADE_CONFIGS)}, {NO_CASCADE} with --no-gate). Default: both",
     )
     parser.add_argument("--model", help="fp32 per-patch ONNX model (default: the bundled one)")
     parser.add_argument("--checkpoint", help="its training checkpoint, for the window graph (default: MODEL.pt)")

@@ -121,7 +121,7 @@ class DetectAircraftAlgorithm(QgsProcessingAlgorithm):
         )
         self.addParameter(QgsProcessingParameterBoolean(self.USE_GATE, "Skip patches the gate rejects", True))
         self.addParameter(QgsProcessingParameterBoolean(
-            self.USE_CASCADE, "First look on a decimated view: the trunk runs only where it may find aircraft", True,
+            self.USE_CASCADE, "First look on a decimated view: the trunk runs only where it may find aircraft", False,
         ))
         self.addParameter(
             two_decimals(QgsProcessingParameterNumber(

@@ -105,8 +105,9 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
         help="run the detector on every patch (no classifier gate, no cascade: the plain tiled pipeline)",
     )
     parser.add_argument(
-        "--no-cascade", action="store_true",
-        help="run the trunk and gate on every patch (no first look on the decimated view; for comparison)",
+        "--cascade", action=argparse.BooleanOptionalAction, default=DetectConfig().cascade,
+        help="first look on a decimated view: the trunk runs only on the patches it passes (default: off until "
+        "the shipped cascade is fitted, see the model card); --no-cascade runs the trunk everywhere",
     )
     parser.add_argument("--device", choices=DEVICES, default="auto", help="default: auto")
     parser.add_argument(
@@ -146,7 +147,7 @@ def detect_config(args) -> DetectConfig:
         window_patches=getattr(args, "window_patches", 3),
         prescreen=not getattr(args, "no_prescreen", False),
         force=getattr(args, "force", False),
-        cascade=not getattr(args, "no_cascade", False),
+        cascade=getattr(args, "cascade", DetectConfig().cascade),
         extra={"threads": args.threads} if getattr(args, "threads", None) else {},
     )
 

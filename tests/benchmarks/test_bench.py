@@ -192,9 +192,9 @@ def test_scene_kinds_and_the_cascade_table():
         bench.parse_scenes("desert")
     passes = {"grid": 1260, "prescreen": 1026, "cascade": 200, "trunk": 200, "gate": 60, "detections": 500}
     runs = {
-        "ov-int8-window": _run(10.0, "window.int8", "openvino", recall_iou50=0.95, precision_iou50=0.9,
+        "ov-int8-window-cascade": _run(10.0, "window.int8", "openvino", recall_iou50=0.95, precision_iou50=0.9,
                                stage_passes=passes, mpx_per_s=32.7, km2_per_s=131.0),
-        "ov-int8-window-no-cascade": _run(25.0, "window.int8", "openvino", recall_iou50=0.953, precision_iou50=0.88),
+        "ov-int8-window": _run(25.0, "window.int8", "openvino", recall_iou50=0.953, precision_iou50=0.88),
         "ov-int8-window/no-gate": _run(40.0, "window.int8", "openvino", recall_iou50=0.96, precision_iou50=0.7),
     }
     rows = cascade_rows("cluttered", runs)

@@ -245,11 +245,12 @@ def test_cascade_switch_and_threads_reach_the_config():
     from engine.cli.main import build_parser
 
     default = detect_config(build_parser().parse_args(["detect", "a.tif", "-o", "o.gpkg"]))
-    assert default.cascade and default.extra == {}
-    argv = ["detect", "a.tif", "-o", "o.gpkg", "--no-cascade", "--threads", "1"]
-    off = detect_config(build_parser().parse_args(argv))
-    assert not off.cascade and off.extra == {"threads": 1}
-    archive = build_parser().parse_args(["detect-archive", "a.tif", "-o", "out", "--no-cascade"])
-    assert archive.no_cascade  # the archive shares the model options
+    assert not default.cascade and default.extra == {}  # off until the shipped cascade is fitted (model card)
+    argv = ["detect", "a.tif", "-o", "o.gpkg", "--cascade", "--threads", "1"]
+    on = detect_config(build_parser().parse_args(argv))
+    assert on.cascade and on.extra == {"threads": 1}
+    assert not detect_config(build_parser().parse_args(["detect", "a.tif", "-o", "o.gpkg", "--no-cascade"])).cascade
+    archive = build_parser().parse_args(["detect-archive", "a.tif", "-o", "out", "--cascade"])
+    assert archive.cascade  # the archive shares the model options
     with pytest.raises(SystemExit):
         build_parser().parse_args(["detect", "a.tif", "-o", "o.gpkg", "--threads", "0"])

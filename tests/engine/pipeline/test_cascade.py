@@ -46,9 +46,9 @@ def test_strip_cuts_equal_per_patch_decimated_reads(scene_path):
 
 
 def test_default_runs_the_cascade_and_the_switch_turns_it_off(scene_path):
-    on = detect_raster(scene_path, DetectConfig(device="cpu"))
-    off = detect_raster(scene_path, DetectConfig(device="cpu", cascade=False))
-    plain = detect_raster(scene_path, DetectConfig(device="cpu", use_gate=False))
+    on = detect_raster(scene_path, DetectConfig(device="cpu", cascade=True))
+    off = detect_raster(scene_path, DetectConfig(device="cpu"))
+    plain = detect_raster(scene_path, DetectConfig(device="cpu", cascade=True, use_gate=False))
     assert on.stats.cascade and not off.stats.cascade and not plain.stats.cascade
     passes = on.stats.stage_passes
     assert list(passes) == ["grid", "prescreen", "cascade", "trunk", "gate", "detections"]
@@ -62,7 +62,7 @@ def test_default_runs_the_cascade_and_the_switch_turns_it_off(scene_path):
 def test_other_patch_sizes_run_without_it(tmp_path, tif):
     notes = []
     path = tif(tmp_path / "grey.tif", np.random.default_rng(0).integers(80, 120, (1, 200, 200)).astype(np.uint8))
-    result = detect_raster(path, DetectConfig(), detector=FakeBlobDetector(), log=notes.append)
+    result = detect_raster(path, DetectConfig(cascade=True), detector=FakeBlobDetector(), log=notes.append)
     assert not result.stats.cascade and any("cascade off: calibrated for 640 px" in n for n in notes)
 
 

@@ -25,10 +25,10 @@ MODEL = ModelConfig(patch_size=128, overlap=0.25, score_threshold=0.4, gate_thre
 def test_unset_values_are_the_models_and_set_ones_are_kept():
     settings = RunSettings.resolve(DetectConfig(), MODEL)
     assert settings == RunSettings(score_threshold=0.4, gated=True, gate_threshold=0.6, tile_px=128, overlap=0.25,
-                                   cascade=True)
+                                   cascade=False)
     assert settings.stream_gate_threshold == 0.6
-    assert not RunSettings.resolve(DetectConfig(cascade=False), MODEL).cascade
-    assert not RunSettings.resolve(DetectConfig(use_gate=False), MODEL).cascade  # --no-gate: the plain pipeline
+    assert RunSettings.resolve(DetectConfig(cascade=True), MODEL).cascade
+    assert not RunSettings.resolve(DetectConfig(cascade=True, use_gate=False), MODEL).cascade  # --no-gate: plain
     chosen = RunSettings.resolve(
         DetectConfig(score_threshold=0.0, gate_threshold=0.1, tile_size=96, overlap=0.0), MODEL
     )
