@@ -16,10 +16,9 @@ CLOUD_CLEARANCE_PX = 60  # clouds stay this far from every aircraft (they would 
 
 def cluttered_scene_for(out_dir: Path, height: int, width: int, seed: int, airports: int) -> Path:
     """The cached cluttered scene (generated block by block on first use)."""
-    from engine.synthetic.scene_set import paint_blobs
-
     from engine.synthetic.layout import make_layout
     from engine.synthetic.scene_generator import truth_path, write_scene_geotiff
+    from engine.synthetic.validation_scenes import paint_blobs
 
     path = out_dir / f"scene_{height}x{width}_seed{seed}_a{airports}_clutter{CLUTTER:g}.tif"
     if path.is_file() and truth_path(path).is_file():
@@ -38,7 +37,7 @@ def cluttered_scene_for(out_dir: Path, height: int, width: int, seed: int, airpo
 
 def place_clouds(rng: np.random.Generator, boxes: np.ndarray, height: int, width: int, count: int) -> list:
     """Soft bright discs of 150-700 px radius, none within CLOUD_CLEARANCE_PX of an aircraft."""
-    from engine.synthetic.scene_set import Blob
+    from engine.synthetic.validation_scenes import Blob
 
     centres = np.stack([(boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2], 1) if len(boxes) else None
     clouds = []

@@ -41,7 +41,7 @@ from engine.archive.scene_dates import compile_pattern, layer_date  # noqa: E402
 from engine.errors import R2cnnError  # noqa: E402
 from engine.outputs.fields import SOURCE  # noqa: E402
 
-DOUBLE = QgsProcessingParameterNumber.Double
+DOUBLE = QgsProcessingParameterNumber.Type.Double
 HELP_HTML = " ".join("""
 <p>Counts the aircraft at each site on each date over a set of detection layers, one per scene (for example
 <i>Detect aircraft</i> run in batch mode over an archive), and finds those that <b>arrived</b> or
@@ -86,10 +86,10 @@ class AircraftActivityAlgorithm(QgsProcessingAlgorithm):
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterMultipleLayers(
-            self.DETECTIONS, "Detection layers (one per scene)", QgsProcessing.TypeVectorPolygon))
+            self.DETECTIONS, "Detection layers (one per scene)", QgsProcessing.SourceType.TypeVectorPolygon))
         self.addParameter(QgsProcessingParameterFeatureSource(
-            self.SITES, "Sites (optional; default: clusters of detections)", [QgsProcessing.TypeVectorPolygon],
-            optional=True))
+            self.SITES, "Sites (optional; default: clusters of detections)",
+            [QgsProcessing.SourceType.TypeVectorPolygon], optional=True))
         self.addParameter(QgsProcessingParameterField(
             self.NAME_FIELD, "Site name field", None, self.SITES, optional=True))
         self.addParameter(QgsProcessingParameterString(
@@ -163,6 +163,6 @@ def _as_file(layer: QgsVectorLayer, path: str, context) -> str:
     options.driverName = "GPKG"
     transform_context = context.transformContext() if context is not None else QgsCoordinateTransformContext()
     error, message, *_ = QgsVectorFileWriter.writeAsVectorFormatV3(layer, path, transform_context, options)
-    if error != QgsVectorFileWriter.NoError:
+    if error != QgsVectorFileWriter.WriterError.NoError:
         raise QgsProcessingException(f"cannot read {layer.name()}: {message}")
     return path

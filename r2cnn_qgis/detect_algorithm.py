@@ -120,8 +120,9 @@ class DetectAircraftAlgorithm(QgsProcessingAlgorithm):
             ))
         )
         self.addParameter(QgsProcessingParameterBoolean(self.USE_GATE, "Skip patches the gate rejects", True))
-        self.addParameter(QgsProcessingParameterBoolean(
-            self.USE_CASCADE, "First look on a decimated view: the trunk runs only where it may find aircraft", False,
+        self.addParameter(with_help(
+            QgsProcessingParameterBoolean(self.USE_CASCADE, "Cascade: first look at low resolution", False, True),
+            "A first look on a decimated view: the trunk runs only where it may find aircraft",
         ))
         self.addParameter(
             two_decimals(QgsProcessingParameterNumber(

@@ -53,7 +53,7 @@ def write_scene(spec: SceneSpec, folder: Path, airbus_root: str | None = None) -
         return path
     if spec.airbus_ids:
         from engine.datasets import airbus
-        from engine.synthetic.scene_set import Airport, build_scene
+        from engine.synthetic.validation_scenes import Airport, build_scene
 
         airports = []
         for image_id in spec.airbus_ids:

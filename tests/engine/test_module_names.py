@@ -22,6 +22,8 @@ PIPELINE_STAGES = {
     "tiling": "the patch grid",
     "window_plan": "patches grouped in windows for the window graph",
     "prescreen": "nodata patches skipped from a decimated mask",
+    "cascade": "the first look on a decimated view: which patches the trunk sees",
+    "sparse_windows": "windows planned over the patches the cascade passes",
     "read_ahead": "reads in flight beside the network",
     "patch_stream": "the patch loop: gate, detector, boxes in raster px",
     "candidates": "boxes a patch keeps",

@@ -53,7 +53,8 @@ def test_parameters_outputs_and_defaults(qgis_app):
         if p.flags() & QgsProcessingParameterDefinition.FlagOptional
     }
     assert optional == {
-        "BANDS", "MODEL", "SCORE_THRESHOLD", "GATE_THRESHOLD", "PRECISION", "RUNTIME", "TILE_SIZE", "OVERLAP", "EXTENT"}
+        "BANDS", "MODEL", "SCORE_THRESHOLD", "USE_CASCADE", "GATE_THRESHOLD", "PRECISION", "RUNTIME", "TILE_SIZE",
+        "OVERLAP", "EXTENT"}
     # Batch mode and the modeler need these; GUI-free algorithms run in a background thread.
     assert algorithm.flags() & QgsProcessingAlgorithm.FlagSupportsBatch
     assert algorithm.flags() & QgsProcessingAlgorithm.FlagCanCancel
